@@ -1,0 +1,34 @@
+"""The small exception hierarchy of Minsheng Atlas.
+
+Pages and the command line catch :class:`AtlasError` and show its message;
+anything else is a bug and is allowed to surface.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from geodata.report import ValidationReport
+
+__all__ = ["AtlasError", "DataError", "DatasetRejected", "SolverError"]
+
+
+class AtlasError(Exception):
+    """Base class of every error the project raises on purpose."""
+
+
+class DataError(AtlasError, ValueError):
+    """Input data that cannot be used as given (bad file, bad value, bad setting)."""
+
+
+class DatasetRejected(DataError):
+    """A dataset whose validation found errors; ``report`` holds every problem found."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        super().__init__(report.summary_line())
+
+
+class SolverError(AtlasError, RuntimeError):
+    """An optimisation model that could not be solved."""
