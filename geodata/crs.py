@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
 import pyproj
 import shapely
 
@@ -116,7 +117,8 @@ def gcj02_to_wgs84(
         step_lon, step_lat = f_lon - g_lon, f_lat - g_lat
         w_lon = w_lon - step_lon
         w_lat = w_lat - step_lat
-        if np.nanmax(np.abs(np.concatenate([np.ravel(step_lon), np.ravel(step_lat)])), initial=0) < tolerance_deg:
+        moved = np.concatenate([np.ravel(np.abs(step_lon)), np.ravel(np.abs(step_lat))])
+        if np.nanmax(moved, initial=0.0) < tolerance_deg:
             break
     return w_lon, w_lat
 

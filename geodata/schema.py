@@ -148,7 +148,7 @@ STATIONS = LayerSpec(
     (
         Column("station_id", "id", required=True),
         Column("name", "text", required=True),
-        Column("staff", "int", default=1, minimum=0),
+        Column("staff", "int", minimum=0),  # absent: 1, with a warning (see load)
         Column("area_id", "text"),
         Column("opened", "datetime"),
     ),
