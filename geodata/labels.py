@@ -60,13 +60,35 @@ _STATUS = {
     "解释反馈": "explained",
     "已解释": "explained",
 }
-_LEVEL = {"区县": "district", "区": "district", "县": "district", "街道": "subdistrict",
-          "乡镇": "subdistrict", "街道(乡镇)": "subdistrict", "社区": "community", "村": "community"}
+_LEVEL = {
+    "区县": "district",
+    "区": "district",
+    "县": "district",
+    "街道": "subdistrict",
+    "乡镇": "subdistrict",
+    "街道(乡镇)": "subdistrict",
+    "社区": "community",
+    "村": "community",
+}
 _KIND = {"城市": "urban", "社区": "urban", "农村": "rural", "村": "rural"}
-_CHANNEL = {"热线": "hotline", "意见箱": "suggestion_box", "来访": "walk_in", "窗口": "walk_in",
-            "走访": "visit", "入户": "visit", "网上": "online", "网络": "online"}
-_LEVEL_RESOLVED = {"工作站": "station", "街道": "street", "乡镇": "street", "区": "district",
-                   "县": "district", "市": "city"}
+_CHANNEL = {
+    "热线": "hotline",
+    "意见箱": "suggestion_box",
+    "来访": "walk_in",
+    "窗口": "walk_in",
+    "走访": "visit",
+    "入户": "visit",
+    "网上": "online",
+    "网络": "online",
+}
+_LEVEL_RESOLVED = {
+    "工作站": "station",
+    "街道": "street",
+    "乡镇": "street",
+    "区": "district",
+    "县": "district",
+    "市": "city",
+}
 _SATISFACTION = {"满意": "satisfied", "基本满意": "neutral", "一般": "neutral", "不满意": "dissatisfied"}
 
 

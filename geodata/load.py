@@ -40,10 +40,18 @@ class _Loaded:
     def rows(self, mask: np.ndarray) -> list[int]:
         return (np.flatnonzero(mask) + self.first_row).tolist()
 
-    def warn(self, report: ValidationReport, code: str, message: str, mask: np.ndarray,
-             column: str | None = None) -> None:
-        report.warn(code, self.source.layer, message, file=self.source.file_label,
-                    rows=self.rows(mask), column=column, count=int(mask.sum()))
+    def warn(
+        self, report: ValidationReport, code: str, message: str, mask: np.ndarray, column: str | None = None
+    ) -> None:
+        report.warn(
+            code,
+            self.source.layer,
+            message,
+            file=self.source.file_label,
+            rows=self.rows(mask),
+            column=column,
+            count=int(mask.sum()),
+        )
 
 
 def _dataset_root(folder: Path) -> Path:
@@ -90,11 +98,14 @@ def _read_layer(manifest: DatasetManifest, name: str, report: ValidationReport) 
     source = manifest.layers.get(name)
     if source is None:
         if name == "areas":
-            report.error("missing_file", name, "no areas layer: a dataset needs area polygons "
-                         "(areas.gpkg, areas.geojson … or [areas].path in dataset.toml)")
+            report.error(
+                "missing_file",
+                name,
+                "no areas layer: a dataset needs area polygons "
+                "(areas.gpkg, areas.geojson … or [areas].path in dataset.toml)",
+            )
         else:
-            report.warn("missing_layer", name, f"no {name} layer; analyses that need it say so",
-                        count=0)
+            report.warn("missing_layer", name, f"no {name} layer; analyses that need it say so", count=0)
         return None
     try:
         raw = read_raw(source, encoding=manifest.encoding)
@@ -128,28 +139,47 @@ def _place_points(layer: _Loaded, areas: gpd.GeoDataFrame | None, report: Valida
     within = _containing_area(frame.geometry, areas)
     outside = located & within.isna().to_numpy()
     if outside.any():
-        layer.warn(report, "outside_areas", "location lies outside every area; shown on the map "
-                   "but assigned to no area", outside)
+        layer.warn(
+            report,
+            "outside_areas",
+            "location lies outside every area; shown on the map but assigned to no area",
+            outside,
+        )
     if "area_id" in frame.columns:
         given = frame["area_id"].notna().to_numpy()
         frame.loc[~given, "area_id"] = within[~given]
         unknown = given & ~frame["area_id"].isin(areas["area_id"]).to_numpy()
         if unknown.any():
-            layer.warn(report, "unknown_reference", f"area_id {frame['area_id'][unknown].iloc[0]!r} "
-                       "is not an area of this dataset", unknown, column="area_id")
+            layer.warn(
+                report,
+                "unknown_reference",
+                f"area_id {frame['area_id'][unknown].iloc[0]!r} is not an area of this dataset",
+                unknown,
+                column="area_id",
+            )
 
 
 def _check_areas(layer: _Loaded, report: ValidationReport) -> None:
     frame = layer.frame
     if frame["population"].isna().all():
-        report.warn("missing_population", "areas", "areas have no population; coverage is "
-                    "reported by area, not by population", file=layer.source.file_label,
-                    column="population", count=len(frame))
+        report.warn(
+            "missing_population",
+            "areas",
+            "areas have no population; coverage is reported by area, not by population",
+            file=layer.source.file_label,
+            column="population",
+            count=len(frame),
+        )
     parent = frame["parent_id"]
     dangling = parent.notna().to_numpy() & ~parent.isin(frame["area_id"]).to_numpy()
     if dangling.any():
-        layer.warn(report, "unknown_reference", f"parent_id {parent[dangling].iloc[0]!r} is not "
-                   "an area of this dataset", dangling, column="parent_id")
+        layer.warn(
+            report,
+            "unknown_reference",
+            f"parent_id {parent[dangling].iloc[0]!r} is not an area of this dataset",
+            dangling,
+            column="parent_id",
+        )
 
 
 def _check_stations(layer: _Loaded, report: ValidationReport) -> None:
@@ -158,8 +188,13 @@ def _check_stations(layer: _Loaded, report: ValidationReport) -> None:
     blank = staff.isna().to_numpy()
     zero = (staff == 0).to_numpy()
     if blank.any() or zero.any():
-        layer.warn(report, "missing_staff", "station has no staff figure (counted as 1) or 0 staff",
-                   blank | zero, column="staff")
+        layer.warn(
+            report,
+            "missing_staff",
+            "station has no staff figure (counted as 1) or 0 staff",
+            blank | zero,
+            column="staff",
+        )
     frame["staff"] = staff.fillna(1).astype(int)
 
 
@@ -170,18 +205,32 @@ def _check_cases(layer: _Loaded, stations: gpd.GeoDataFrame | None, report: Vali
     frame.loc[status_blank, "status"] = np.where(has_resolution, "resolved", "open")
     early = (frame["resolved_at"] < frame["received_at"]).to_numpy()
     if early.any():
-        layer.warn(report, "resolved_before_received", "resolved_at is earlier than received_at; "
-                   "kept, but excluded from resolution times", early, column="resolved_at")
+        layer.warn(
+            report,
+            "resolved_before_received",
+            "resolved_at is earlier than received_at; kept, but excluded from resolution times",
+            early,
+            column="resolved_at",
+        )
     missing = (frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
     if missing.any():
-        layer.warn(report, "missing_location", "case has no location; it counts in KPIs but is "
-                   "not drawn on the map", missing)
+        layer.warn(
+            report,
+            "missing_location",
+            "case has no location; it counts in KPIs but is not drawn on the map",
+            missing,
+        )
     if stations is not None:
         named = frame["station_id"].notna().to_numpy()
         unknown = named & ~frame["station_id"].isin(stations["station_id"]).to_numpy()
         if unknown.any():
-            layer.warn(report, "unknown_reference", f"station_id {frame['station_id'][unknown].iloc[0]!r} "
-                       "is not a station of this dataset", unknown, column="station_id")
+            layer.warn(
+                report,
+                "unknown_reference",
+                f"station_id {frame['station_id'][unknown].iloc[0]!r} is not a station of this dataset",
+                unknown,
+                column="station_id",
+            )
 
 
 def _cross_checks(layers: dict[str, _Loaded], report: ValidationReport) -> None:

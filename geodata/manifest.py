@@ -118,7 +118,7 @@ def _layer_source(folder: Path, layer: str, raw: Mapping) -> LayerSource:
             f"expected some of {', '.join(sorted(_LAYER_KEYS))}"
         )
     if "path" not in raw:
-        raise DataError(f"{MANIFEST_NAME}: [{layer}] needs a path = \"file\" entry")
+        raise DataError(f'{MANIFEST_NAME}: [{layer}] needs a path = "file" entry')
     values = raw.get("values") or {}
     if not isinstance(values, Mapping):
         raise DataError(f"{MANIFEST_NAME}: [{layer}].values must be a table, got {values!r}")

@@ -97,9 +97,7 @@ def _read_csv(path: Path, encoding: str | None) -> RawTable:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         raise DataError(f"{path.name}: cannot be read as {encoding}: {exc}") from exc
-    frame = pd.read_csv(
-        io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python"
-    )
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
     return RawTable(frame=frame, geometry=None, crs=None, first_row=2, encoding=encoding)
 
 

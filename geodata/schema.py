@@ -184,9 +184,7 @@ CASES = LayerSpec(
     ),
 )
 
-LAYERS: dict[str, LayerSpec] = {
-    spec.name: spec for spec in (AREAS, STATIONS, SERVICE_POINTS, CASES)
-}
+LAYERS: dict[str, LayerSpec] = {spec.name: spec for spec in (AREAS, STATIONS, SERVICE_POINTS, CASES)}
 LAYER_NAMES: tuple[str, ...] = tuple(LAYERS)
 
 

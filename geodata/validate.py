@@ -129,18 +129,31 @@ def _check_numbers(ctx: _Ctx, col: Column, source_name: str, series: pd.Series) 
     bad = values.isna().to_numpy() & ~_blank(series)
     if bad.any():
         sample = series[bad].astype(str).iloc[0]
-        ctx.error("bad_value", f"{col.name} must be a number; found {sample!r}",
-                  rows=ctx.rows(bad), column=source_name)
+        ctx.error(
+            "bad_value",
+            f"{col.name} must be a number; found {sample!r}",
+            rows=ctx.rows(bad),
+            column=source_name,
+        )
     low = (values < col.minimum).to_numpy() if col.minimum is not None else np.zeros(len(values), bool)
     if low.any():
-        ctx.error("bad_value", f"{col.name} must be at least {col.minimum:g}; found "
-                  f"{values[low].iloc[0]:g}", rows=ctx.rows(low), column=source_name)
+        ctx.error(
+            "bad_value",
+            f"{col.name} must be at least {col.minimum:g}; found {values[low].iloc[0]:g}",
+            rows=ctx.rows(low),
+            column=source_name,
+        )
     if col.allowed:
         outside = values.notna().to_numpy() & ~values.isin(col.allowed).to_numpy()
         if outside.any():
             what = "tier" if col.name == "tier" else col.name
-            ctx.error("bad_value", f"unknown {what} {values[outside].iloc[0]:g}; expected one of "
-                      f"{', '.join(map(str, col.allowed))}", rows=ctx.rows(outside), column=source_name)
+            ctx.error(
+                "bad_value",
+                f"unknown {what} {values[outside].iloc[0]:g}; expected one of "
+                f"{', '.join(map(str, col.allowed))}",
+                rows=ctx.rows(outside),
+                column=source_name,
+            )
     return values
 
 
@@ -148,8 +161,13 @@ def _check_dates(ctx: _Ctx, col: Column, source_name: str, series: pd.Series) ->
     values = _parse_dates(series)
     bad = values.isna().to_numpy() & ~_blank(series)
     if bad.any():
-        ctx.error("bad_date", f"{col.name} is not a date; found {series[bad].astype(str).iloc[0]!r}, "
-                  "expected e.g. 2008-04-30 or 2008-04-30 14:05", rows=ctx.rows(bad), column=source_name)
+        ctx.error(
+            "bad_date",
+            f"{col.name} is not a date; found {series[bad].astype(str).iloc[0]!r}, "
+            "expected e.g. 2008-04-30 or 2008-04-30 14:05",
+            rows=ctx.rows(bad),
+            column=source_name,
+        )
     return values
 
 
@@ -166,14 +184,23 @@ def _check_labels(ctx: _Ctx, col: Column, source_name: str, series: pd.Series) -
     counts = text[unknown].value_counts()
     shown = ", ".join(f"{label!r} ({n})" for label, n in counts.head(_SHOWN_LABELS).items())
     if col.name == "category":
-        ctx.warn("unmapped_label", f"{len(counts)} category label(s) not mapped were counted as "
-                 f"'other': {shown}; map them under [{ctx.spec.name}].categories in dataset.toml",
-                 rows=ctx.rows(unknown), column=source_name, count=int(unknown.sum()))
+        ctx.warn(
+            "unmapped_label",
+            f"{len(counts)} category label(s) not mapped were counted as "
+            f"'other': {shown}; map them under [{ctx.spec.name}].categories in dataset.toml",
+            rows=ctx.rows(unknown),
+            column=source_name,
+            count=int(unknown.sum()),
+        )
         return codes.where(~unknown, "other")
     hint = f" or map them under [{ctx.spec.name}].status" if col.name == "status" else ""
-    ctx.error("bad_value", f"unknown {col.name} label(s) {shown}; expected one of "
-              f"{', '.join(col.allowed)}{hint}", rows=ctx.rows(unknown), column=source_name,
-              count=int(unknown.sum()))
+    ctx.error(
+        "bad_value",
+        f"unknown {col.name} label(s) {shown}; expected one of {', '.join(col.allowed)}{hint}",
+        rows=ctx.rows(unknown),
+        column=source_name,
+        count=int(unknown.sum()),
+    )
     return codes
 
 
@@ -181,14 +208,23 @@ def _check_ids(ctx: _Ctx, col: Column, source_name: str, series: pd.Series) -> p
     ids = _as_text(series)
     blank = ids.isna().to_numpy()
     if blank.any():
-        ctx.error("missing_value", f"{col.name} is empty; every row needs an id",
-                  rows=ctx.rows(blank), column=source_name)
+        ctx.error(
+            "missing_value",
+            f"{col.name} is empty; every row needs an id",
+            rows=ctx.rows(blank),
+            column=source_name,
+        )
     dup = ids.duplicated(keep=False).to_numpy() & ~blank
     if dup.any():
         first = ids[dup].iloc[0]
-        ctx.error("duplicate_id", f"{col.name} {first!r} and {ids[dup].nunique() - 1} other id(s) "
-                  f"appear more than once; ids must be unique", rows=ctx.rows(dup),
-                  column=source_name, count=int(dup.sum()))
+        ctx.error(
+            "duplicate_id",
+            f"{col.name} {first!r} and {ids[dup].nunique() - 1} other id(s) "
+            f"appear more than once; ids must be unique",
+            rows=ctx.rows(dup),
+            column=source_name,
+            count=int(dup.sum()),
+        )
     return ids
 
 
@@ -206,8 +242,9 @@ def _check_required_values(ctx: _Ctx, col: Column, source_name: str, series: pd.
     if col.required and col.kind != "id":
         blank = _blank(series)
         if blank.any():
-            ctx.error("missing_value", f"{col.name} is required but empty",
-                      rows=ctx.rows(blank), column=source_name)
+            ctx.error(
+                "missing_value", f"{col.name} is required but empty", rows=ctx.rows(blank), column=source_name
+            )
 
 
 def _column_values(ctx: _Ctx, col: Column, source_name: str) -> pd.Series:
@@ -260,8 +297,12 @@ def _points_from_xy(ctx: _Ctx, x_col: str, y_col: str) -> np.ndarray:
     for name, values, series in ((x_col, x, frame[x_col]), (y_col, y, frame[y_col])):
         bad = values.isna().to_numpy() & ~blank
         if bad.any():
-            ctx.error("bad_coordinate", f"coordinate is not a number; found "
-                      f"{series[bad].astype(str).iloc[0]!r}", rows=ctx.rows(bad), column=name)
+            ctx.error(
+                "bad_coordinate",
+                f"coordinate is not a number; found {series[bad].astype(str).iloc[0]!r}",
+                rows=ctx.rows(bad),
+                column=name,
+            )
     ok = x.notna().to_numpy() & y.notna().to_numpy()
     geoms = np.full(len(frame), None, dtype=object)
     geoms[ok] = shapely.points(x[ok].to_numpy(), y[ok].to_numpy())
@@ -275,8 +316,12 @@ def _geometry_from_wkt(ctx: _Ctx, wkt_col: str) -> np.ndarray:
     geoms = shapely.from_wkt(text, on_invalid="ignore")
     bad = pd.isna(geoms) & ~blank
     if bad.any():
-        ctx.error("bad_geometry", f"not a WKT geometry; found {str(text[bad][0])[:40]!r}",
-                  rows=ctx.rows(bad), column=wkt_col)
+        ctx.error(
+            "bad_geometry",
+            f"not a WKT geometry; found {str(text[bad][0])[:40]!r}",
+            rows=ctx.rows(bad),
+            column=wkt_col,
+        )
     return np.asarray(geoms, dtype=object)
 
 
@@ -294,8 +339,11 @@ def _raw_geometry(ctx: _Ctx) -> tuple[np.ndarray, str | None] | None:
     expected = ""
     if ctx.spec.geometry == "point":
         expected = "x and y columns (or lon/lat, longitude/latitude, 经度/纬度), "
-    ctx.error("missing_column", f"no geometry: expected {expected}a WKT column, or a vector file "
-              "(GeoPackage, GeoJSON, Shapefile)", column="geometry")
+    ctx.error(
+        "missing_column",
+        f"no geometry: expected {expected}a WKT column, or a vector file (GeoPackage, GeoJSON, Shapefile)",
+        column="geometry",
+    )
     return None
 
 
@@ -323,9 +371,13 @@ def _check_range(ctx: _Ctx, geoms: np.ndarray, column: str | None) -> np.ndarray
             (bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
         )
     if bad.any():
-        ctx.error("bad_coordinate", "coordinates outside the valid range (longitude -180..180, "
-                  "latitude -90..90); are x and y swapped, or is the CRS wrong?",
-                  rows=ctx.rows(bad), column=column)
+        ctx.error(
+            "bad_coordinate",
+            "coordinates outside the valid range (longitude -180..180, "
+            "latitude -90..90); are x and y swapped, or is the CRS wrong?",
+            rows=ctx.rows(bad),
+            column=column,
+        )
         geoms = geoms.copy()
         geoms[bad] = None
     return geoms
@@ -351,8 +403,13 @@ def _flag_placeholders(ctx: _Ctx, geoms: np.ndarray, column: str | None) -> np.n
     x, y = shapely.get_x(geoms), shapely.get_y(geoms)
     zero = (x == 0) & (y == 0)
     if zero.any():
-        ctx.warn("placeholder_coordinate", "coordinates (0, 0) are a placeholder, not a place; "
-                 "treated as unknown location", rows=ctx.rows(zero), column=column, count=int(zero.sum()))
+        ctx.warn(
+            "placeholder_coordinate",
+            "coordinates (0, 0) are a placeholder, not a place; treated as unknown location",
+            rows=ctx.rows(zero),
+            column=column,
+            count=int(zero.sum()),
+        )
         geoms = geoms.copy()
         geoms[zero] = None
     return geoms
@@ -364,8 +421,12 @@ def _check_geometry_types(ctx: _Ctx, geoms: np.ndarray, column: str | None) -> n
     types = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
     wrong = present & ~np.isin(types, wanted)
     if wrong.any():
-        ctx.error("bad_geometry", f"expected {' or '.join(wanted)} geometries; found "
-                  f"{types[wrong][0]}", rows=ctx.rows(wrong), column=column)
+        ctx.error(
+            "bad_geometry",
+            f"expected {' or '.join(wanted)} geometries; found {types[wrong][0]}",
+            rows=ctx.rows(wrong),
+            column=column,
+        )
     return geoms
 
 
@@ -378,13 +439,18 @@ def _repair_polygons(ctx: _Ctx, geoms: np.ndarray, column: str | None) -> np.nda
         geoms = geoms.copy()
         repaired = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         geoms[invalid] = repaired
-        ctx.warn("invalid_geometry_repaired", "invalid polygon (self-intersection or bad ring) "
-                 "repaired with make_valid", rows=ctx.rows(invalid), column=column,
-                 count=int(invalid.sum()))
+        ctx.warn(
+            "invalid_geometry_repaired",
+            "invalid polygon (self-intersection or bad ring) repaired with make_valid",
+            rows=ctx.rows(invalid),
+            column=column,
+            count=int(invalid.sum()),
+        )
     missing = ~present | shapely.is_empty(geoms)
     if missing.any():
-        ctx.error("bad_geometry", "area has no polygon; every area needs one",
-                  rows=ctx.rows(missing), column=column)
+        ctx.error(
+            "bad_geometry", "area has no polygon; every area needs one", rows=ctx.rows(missing), column=column
+        )
     return geoms
 
 

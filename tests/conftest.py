@@ -16,25 +16,43 @@ AREAS_GEOJSON = {
             "properties": {"area_id": "D1", "name": "Nanguan", "level": "district", "parent_id": None},
             "geometry": {
                 "type": "Polygon",
-                "coordinates": [[[125.30, 43.80], [125.32, 43.80], [125.32, 43.81], [125.30, 43.81], [125.30, 43.80]]],
+                "coordinates": [
+                    [[125.30, 43.80], [125.32, 43.80], [125.32, 43.81], [125.30, 43.81], [125.30, 43.80]]
+                ],
             },
         },
         {
             "type": "Feature",
-            "properties": {"area_id": "C1", "name": "Ziqiang", "level": "community", "parent_id": "D1",
-                           "population": 4000, "kind": "urban"},
+            "properties": {
+                "area_id": "C1",
+                "name": "Ziqiang",
+                "level": "community",
+                "parent_id": "D1",
+                "population": 4000,
+                "kind": "urban",
+            },
             "geometry": {
                 "type": "Polygon",
-                "coordinates": [[[125.30, 43.80], [125.31, 43.80], [125.31, 43.81], [125.30, 43.81], [125.30, 43.80]]],
+                "coordinates": [
+                    [[125.30, 43.80], [125.31, 43.80], [125.31, 43.81], [125.30, 43.81], [125.30, 43.80]]
+                ],
             },
         },
         {
             "type": "Feature",
-            "properties": {"area_id": "C2", "name": "Nanling", "level": "community", "parent_id": "D1",
-                           "population": 6000, "kind": "urban"},
+            "properties": {
+                "area_id": "C2",
+                "name": "Nanling",
+                "level": "community",
+                "parent_id": "D1",
+                "population": 6000,
+                "kind": "urban",
+            },
             "geometry": {
                 "type": "Polygon",
-                "coordinates": [[[125.31, 43.80], [125.32, 43.80], [125.32, 43.81], [125.31, 43.81], [125.31, 43.80]]],
+                "coordinates": [
+                    [[125.31, 43.80], [125.32, 43.80], [125.32, 43.81], [125.31, 43.81], [125.31, 43.80]]
+                ],
             },
         },
     ],
@@ -65,9 +83,16 @@ def write_dataset(tmp_path: Path) -> Callable[..., Path]:
     adds a dataset.toml.
     """
 
-    def write(folder: str = "ds", *, areas: object = AREAS_GEOJSON, stations: str | None = STATIONS_CSV,
-              service_points: str | None = POINTS_CSV, cases: str | None = CASES_CSV,
-              manifest: str | None = None, encoding: str = "utf-8") -> Path:
+    def write(
+        folder: str = "ds",
+        *,
+        areas: object = AREAS_GEOJSON,
+        stations: str | None = STATIONS_CSV,
+        service_points: str | None = POINTS_CSV,
+        cases: str | None = CASES_CSV,
+        manifest: str | None = None,
+        encoding: str = "utf-8",
+    ) -> Path:
         root = tmp_path / folder
         root.mkdir()
         if areas is not None:

@@ -75,7 +75,9 @@ def test_csv_with_wkt_and_zip_dataset(tmp_path, areas):
     frame = pd.DataFrame(areas.drop(columns="geometry"))
     frame["WKT"] = areas.geometry.to_wkt()
     frame.to_csv(folder / "areas.csv", index=False)
-    (folder / "stations.csv").write_text("station_id,name,staff,lon,lat\nS1,A,3,125.305,43.805\nS2,B,2,125.315,43.805\n")
+    (folder / "stations.csv").write_text(
+        "station_id,name,staff,lon,lat\nS1,A,3,125.305,43.805\nS2,B,2,125.315,43.805\n"
+    )
     archive = tmp_path / "upload.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for path in folder.iterdir():
@@ -88,11 +90,22 @@ def test_xlsx(tmp_path, areas):
     folder.mkdir()
     areas.to_file(folder / "areas.geojson", driver="GeoJSON")
     pd.DataFrame(
-        {"station_id": ["S1", "S2"], "name": ["A", "B"], "staff": [3, 2], "x": [125.305, 125.315], "y": [43.805, 43.805]}
+        {
+            "station_id": ["S1", "S2"],
+            "name": ["A", "B"],
+            "staff": [3, 2],
+            "x": [125.305, 125.315],
+            "y": [43.805, 43.805],
+        }
     ).to_excel(folder / "stations.xlsx", index=False)
     pd.DataFrame(
-        {"case_id": ["K1"], "received_at": [pd.Timestamp("2008-01-05 09:00")], "category": ["utilities"],
-         "x": [125.305], "y": [43.805]}
+        {
+            "case_id": ["K1"],
+            "received_at": [pd.Timestamp("2008-01-05 09:00")],
+            "category": ["utilities"],
+            "x": [125.305],
+            "y": [43.805],
+        }
     ).to_excel(folder / "cases.xlsx", index=False)
     dataset = load_dataset(folder)
     assert_canonical(dataset)
@@ -136,13 +149,14 @@ categories = { "路灯坏了" = "utilities" }
     assert dataset.cases["status"].tolist() == ["resolved", "open"]
 
 
-
 def test_per_layer_crs_overrides_the_file(tmp_path, areas):
     """GeoJSON from a Chinese web map says WGS84 but is GCJ-02: the layer setting wins."""
     folder = tmp_path / "override"
     folder.mkdir()
     shifted = areas.copy()
-    shifted.geometry = shapely.transform(areas.geometry.values, lambda c: np.column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1])))
+    shifted.geometry = shapely.transform(
+        areas.geometry.values, lambda c: np.column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1]))
+    )
     shifted.to_file(folder / "areas.geojson", driver="GeoJSON")
     (folder / "dataset.toml").write_text('[areas]\npath = "areas.geojson"\ncrs = "GCJ-02"\n')
     dataset = load_dataset(folder)

@@ -20,8 +20,14 @@ def only(report, code):
 def test_valid_dataset_has_no_problems(write_dataset):
     report = validate_dataset(write_dataset())
     assert report.problems == []
-    assert report.counts == {"areas": 3, "stations": 2, "service_points": 2, "cases": 3,
-                             "cases_without_location": 0, "repaired_geometries": 0}
+    assert report.counts == {
+        "areas": 3,
+        "stations": 2,
+        "service_points": 2,
+        "cases": 3,
+        "cases_without_location": 0,
+        "repaired_geometries": 0,
+    }
 
 
 def test_missing_required_column(write_dataset):
@@ -69,7 +75,10 @@ def test_unparseable_date(write_dataset):
     cases = CASES_CSV + "K4,yesterday,housing,open,,1,S1,125.305,43.805\n"
     p = only(validate_dataset(write_dataset(cases=cases)), "bad_date")
     assert (p.row, p.column) == ((5,), "received_at")
-    assert p.message == "received_at is not a date; found 'yesterday', expected e.g. 2008-04-30 or 2008-04-30 14:05"
+    assert (
+        p.message
+        == "received_at is not a date; found 'yesterday', expected e.g. 2008-04-30 or 2008-04-30 14:05"
+    )
 
 
 def test_chinese_dates_parse(write_dataset):
@@ -89,8 +98,10 @@ def test_unknown_status_label_is_an_error(write_dataset):
     cases = CASES_CSV + "K4,2008-03-01,housing,Pending,,1,S1,125.305,43.805\n"
     p = only(validate_dataset(write_dataset(cases=cases)), "bad_value")
     assert p.column == "status"
-    assert p.message == ("unknown status label(s) 'Pending' (1); expected one of open, resolved, "
-                         "escalated, explained or map them under [cases].status")
+    assert p.message == (
+        "unknown status label(s) 'Pending' (1); expected one of open, resolved, "
+        "escalated, explained or map them under [cases].status"
+    )
 
 
 def test_unknown_crs(write_dataset):
@@ -98,8 +109,10 @@ def test_unknown_crs(write_dataset):
     # the dataset-wide CRS applies to x/y files; the GeoJSON declares its own
     found = report.find("unknown_crs")
     assert [p.layer for p in found] == ["stations", "service_points", "cases"]
-    assert found[0].message == ("unknown CRS 'EPSG:999999': expected an EPSG code such as "
-                                "'EPSG:4326', a PROJ/WKT definition, or 'GCJ-02'")
+    assert found[0].message == (
+        "unknown CRS 'EPSG:999999': expected an EPSG code such as "
+        "'EPSG:4326', a PROJ/WKT definition, or 'GCJ-02'"
+    )
 
 
 def test_errors_are_collected_not_raised_one_by_one(write_dataset):
@@ -154,12 +167,17 @@ def test_cases_without_location_are_kept_and_counted(write_dataset):
 
 
 def test_unmapped_category_goes_to_other(write_dataset):
-    cases = CASES_CSV + "K4,2008-03-01,Pothole,open,,1,S1,125.305,43.805\nK5,2008-03-01,Pothole,open,,1,S1,125.305,43.805\n"
+    cases = (
+        CASES_CSV
+        + "K4,2008-03-01,Pothole,open,,1,S1,125.305,43.805\nK5,2008-03-01,Pothole,open,,1,S1,125.305,43.805\n"
+    )
     dataset = load_dataset(write_dataset(cases=cases))
     p = only(dataset.report, "unmapped_label")
     assert (p.severity, p.row, p.count, p.column) == ("warning", (5, 6), 2, "category")
-    assert p.message == ("1 category label(s) not mapped were counted as 'other': 'Pothole' (2); "
-                         "map them under [cases].categories in dataset.toml")
+    assert p.message == (
+        "1 category label(s) not mapped were counted as 'other': 'Pothole' (2); "
+        "map them under [cases].categories in dataset.toml"
+    )
     assert list(dataset.cases["category"][-2:]) == ["other", "other"]
 
 
@@ -220,4 +238,6 @@ def test_status_defaults_from_resolution(write_dataset):
 def test_nonexistent_source():
     report = validate_dataset("/no/such/folder")
     assert report.codes() == ["missing_file"]
-    assert report.errors[0].message == "dataset '/no/such/folder' not found: expected a folder, a .zip or 'demo'"
+    assert (
+        report.errors[0].message == "dataset '/no/such/folder' not found: expected a folder, a .zip or 'demo'"
+    )
