@@ -142,11 +142,14 @@ def _discover(folder: Path, layer: str) -> LayerSource | None:
         path = folder / f"{layer}{suffix}"
         if path.is_file():
             return LayerSource(layer=layer, path=path)
-    packages = sorted(folder.glob("*.gpkg"))
+    packages = [p for p in sorted(folder.glob("*.gpkg")) if p.stem not in LAYER_NAMES]
     if len(packages) == 1:
         import pyogrio
 
-        names = {row[0] for row in pyogrio.list_layers(packages[0])}
+        try:
+            names = {row[0] for row in pyogrio.list_layers(packages[0])}
+        except pyogrio.errors.DataSourceError:
+            return None  # not a GeoPackage after all: nothing to discover in it
         if layer in names:
             return LayerSource(layer=layer, path=packages[0], sublayer=layer)
     return None

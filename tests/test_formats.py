@@ -167,3 +167,23 @@ def test_detect_encoding():
     assert detect_encoding("编号,名称\n".encode()) == "utf-8"
     assert detect_encoding("\ufeff编号".encode()) == "utf-8-sig"
     assert detect_encoding("编号,名称,工作人员\n自强街道".encode("gbk")) == "gb18030"
+
+
+def test_geoparquet(tmp_path, areas, stations):
+    folder = tmp_path / "parquet"
+    folder.mkdir()
+    areas.to_parquet(folder / "areas.parquet")
+    stations.to_parquet(folder / "stations.parquet")
+    assert_canonical(load_dataset(folder))
+
+
+def test_unreadable_file_is_reported_with_its_name(tmp_path, areas):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    areas.to_file(folder / "areas.geojson", driver="GeoJSON")
+    (folder / "stations.gpkg").write_bytes(b"not a geopackage")
+    from geodata.load import validate_dataset
+
+    (problem,) = validate_dataset(folder).errors
+    assert (problem.code, problem.layer, problem.file) == ("unreadable_file", "stations", "stations.gpkg")
+    assert problem.message.startswith("stations.gpkg: cannot be read:")
