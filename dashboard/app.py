@@ -1,0 +1,37 @@
+"""Minsheng Atlas: the Streamlit entry point, a router and a frame.
+
+Run from the repository root: ``streamlit run dashboard/app.py``. The
+``ATLAS_DATASET`` environment variable names a folder or zip to open instead
+of the bundled demo city.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.offline import ensure_static_assets
+from dashboard.sidebar import render_sidebar, show_failure
+
+
+@st.cache_resource(show_spinner=False)
+def _static_assets() -> str:
+    """Copy Leaflet into the static folder once per server process."""
+    return str(ensure_static_assets())
+
+
+# No page or page_icon icons: a material icon becomes the favicon, fetched from the internet.
+st.set_page_config(page_title=t("app.title"), layout="wide")
+_static_assets()
+
+pages = [
+    st.Page("pages/overview.py", title=t("page.overview"), url_path="overview", default=True),
+    st.Page("pages/data.py", title=t("page.data"), url_path="data"),
+]
+page = st.navigation(pages)
+result = render_sidebar()
+if result.dataset is None:
+    st.title(t("app.title"))
+    show_failure(result)
+    st.stop()
+page.run()

@@ -1,0 +1,96 @@
+"""String catalogs of the interface: 简体中文 (default) and English.
+
+Each language is a TOML file beside this module (``zh_CN.toml``, ``en.toml``)
+whose tables are flattened into dotted keys (``[kpi] staff = ...`` is
+``kpi.staff``). :func:`translate` is pure; :func:`t` reads the language the
+user chose from ``st.session_state["lang"]``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from functools import cache
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_LANG",
+    "LANGUAGES",
+    "catalog",
+    "current_lang",
+    "format_number",
+    "format_percent",
+    "t",
+    "translate",
+]
+
+LANGUAGES: dict[str, str] = {"zh_CN": "简体中文", "en": "English"}
+"""Language code -> its own name, in the order the selector lists them."""
+
+DEFAULT_LANG = "zh_CN"
+
+_DIR = Path(__file__).parent
+
+
+def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = str(value)
+    return out
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """All strings of one language, by dotted key.
+
+    Raises
+    ------
+    KeyError
+        If ``lang`` is not one of :data:`LANGUAGES`.
+    """
+    if lang not in LANGUAGES:
+        raise KeyError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
+    with open(_DIR / f"{lang}.toml", "rb") as fh:
+        return _flatten(tomllib.load(fh))
+
+
+def translate(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
+    """The text of ``key`` in ``lang``, with ``{placeholders}`` filled from ``fmt``.
+
+    A key missing from ``lang`` falls back to the default language, then to
+    the key itself (so a gap shows up on screen instead of breaking a page;
+    the catalog tests keep both languages complete).
+    """
+    text = catalog(lang).get(key) or catalog(DEFAULT_LANG).get(key) or key
+    return text.format(**fmt) if fmt else text
+
+
+def current_lang() -> str:
+    """The language chosen in this session (``st.session_state["lang"]``), or the default."""
+    import streamlit as st
+
+    lang = st.session_state.get("lang", DEFAULT_LANG)
+    return lang if lang in LANGUAGES else DEFAULT_LANG
+
+
+def t(key: str, lang: str | None = None, **fmt: object) -> str:
+    """:func:`translate` in the session's language unless ``lang`` is given."""
+    return translate(key, lang or current_lang(), **fmt)
+
+
+def format_number(value: float | None, lang: str = DEFAULT_LANG, *, digits: int = 0) -> str:
+    """A number with thousands separators (``12,345``); ``—`` for ``None`` or NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return translate("kpi.absent", lang)
+    return f"{value:,.{digits}f}"
+
+
+def format_percent(share: float | None, lang: str = DEFAULT_LANG, *, digits: int = 0) -> str:
+    """A share 0-1 as a percentage (``65%``); ``—`` for ``None``."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return translate("kpi.absent", lang)
+    return translate("unit.percent", lang, n=f"{100 * share:.{digits}f}")

@@ -1,0 +1,144 @@
+"""The overview page: KPI tiles, the map, and the facts of the community clicked."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from streamlit_folium import st_folium
+
+from dashboard.i18n import current_lang, format_number, format_percent, t
+from dashboard.maps import CHOROPLETHS, MapLayers, facts_rows, overview_map, prepare_layers
+from dashboard.sidebar import current_dataset, load_cached, plain_markdown
+from geodata.overview import OverviewKpis, area_at, area_facts, overview_kpis
+from geodata.schema import TIERS
+
+MAP_HEIGHT = 680
+DEFAULT_TIERS = [1, 2, 3]  # the 3,000 community homes and building points hide the map until zoomed in
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _kpis(source: str) -> OverviewKpis:
+    return overview_kpis(load_cached(source).dataset)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _layers(source: str) -> MapLayers:
+    return prepare_layers(load_cached(source).dataset)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _facts(source: str, area_id: str) -> dict:
+    return area_facts(load_cached(source).dataset, area_id)
+
+
+def _case_help(k: OverviewKpis, lang: str) -> tuple[str, str]:
+    """Help texts of the two case tiles."""
+    start, today = k.quarter_start.isoformat(), k.today.isoformat()
+    if k.cases_this_quarter is None:
+        absent = t("kpi.help_absent", layer=t("layername.cases"))
+        return absent, absent
+    month = t("kpi.help_cases_this_month", start=k.today.replace(day=1).isoformat(), today=today)
+    if k.resolved_share is None:
+        return month, t("kpi.help_no_quarter_cases", start=start, today=today)
+    count = format_number(k.cases_this_quarter, lang)
+    return month, t("kpi.help_resolved_share", count=count, start=start, today=today)
+
+
+def _kpi_tiles(k: OverviewKpis, lang: str) -> None:
+    no_stations = t("kpi.help_absent", layer=t("layername.stations"))
+    no_points = t("kpi.help_absent", layer=t("layername.service_points"))
+    month_help, share_help = _case_help(k, lang)
+    tiles = [
+        ("kpi.communities", format_number(k.communities, lang), t("kpi.help_communities")),
+        ("kpi.population", format_number(k.population, lang),
+         t("kpi.help_population") if k.population is not None else t("kpi.help_no_population")),
+        ("kpi.stations", format_number(k.stations, lang), None if k.stations is not None else no_stations),
+        ("kpi.staff", format_number(k.staff, lang), None if k.staff is not None else no_stations),
+        ("kpi.service_points", format_number(k.service_points, lang),
+         None if k.service_points is not None else no_points),
+        ("kpi.cases_this_month", format_number(k.cases_this_month, lang), month_help),
+        ("kpi.resolved_share", format_percent(k.resolved_share, lang), share_help),
+    ]
+    for column, (key, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
+        column.metric(t(key), value, help=help_text)
+
+
+def _controls(layers: MapLayers, lang: str) -> tuple[str, list[int], bool]:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    has_cases = "cases" in layers.communities.columns
+    options = list(CHOROPLETHS) if has_cases else ["population"]
+    labels = {"population": t("overview.choropleth_population", lang),
+              "cases": t("overview.choropleth_cases", lang, days=layers.window_days)}
+    choropleth = left.segmented_control(t("overview.choropleth"), options, format_func=labels.get,
+                                        default=options[0], required=True, key="ov_choropleth") or options[0]
+    show_cases = right.toggle(t("overview.hexagons"), value=has_cases, disabled=not has_cases,
+                              key="ov_hexagons")
+    tiers = st.pills(t("overview.tiers"), list(TIERS), selection_mode="multi", default=DEFAULT_TIERS,
+                     format_func=lambda tier: t(f"tier.{tier}", lang), key="ov_tiers")
+    return choropleth, list(tiers or []), bool(show_cases and has_cases)
+
+
+def _clicked_area(dataset, out: dict | None) -> str | None:
+    """The community clicked (the polygon itself, or under a marker or hexagon)."""
+    click = (out or {}).get("last_object_clicked")
+    if not click or click == st.session_state.get("ov_last_click"):
+        return st.session_state.get("ov_area")
+    st.session_state["ov_last_click"] = click
+    props = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
+    area = props.get("area_id") if props.get("layer") == "communities" else None
+    area = area or area_at(dataset, float(click["lng"]), float(click["lat"]))
+    if area:
+        st.session_state["ov_area"] = area
+    return st.session_state.get("ov_area")
+
+
+def _facts_panel(source: str, area_id: str | None, lang: str) -> None:
+    st.subheader(t("facts.title"))
+    if area_id is None:
+        st.info(t("facts.hint"))
+        return
+    try:
+        facts = _facts(source, area_id)
+    except KeyError:
+        st.warning(t("facts.not_found"))
+        return
+    st.markdown(f"#### {plain_markdown(facts['name'])}")
+    for label, value in facts_rows(facts, lang):
+        left, right = st.columns([1, 1.4])
+        left.caption(label)
+        right.text(value)
+
+
+@st.fragment
+def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: bool) -> None:
+    lang = current_lang()
+    dataset = load_cached(source).dataset
+    m = overview_map(dataset, lang=lang, choropleth=choropleth, tiers=tiers, show_cases=show_cases,
+                     layers=_layers(source))
+    map_col, facts_col = st.columns([3, 1.1])
+    with map_col:
+        out = st_folium(m, key="overview_map", height=MAP_HEIGHT, use_container_width=True,
+                        returned_objects=["last_object_clicked", "last_active_drawing"])
+        st.caption(t("overview.map_caption"))
+    with facts_col:
+        _facts_panel(source, _clicked_area(dataset, out), lang)
+
+
+def main() -> None:
+    """Draw the page."""
+    lang = current_lang()
+    dataset = current_dataset()
+    st.title(t("overview.title"))
+    if dataset is None:
+        st.info(t("error.no_dataset"))
+        return
+    source = st.session_state["dataset_source"]
+    if st.session_state.get("ov_source") != source:  # a new dataset: forget the old click
+        st.session_state.update(ov_source=source, ov_area=None, ov_last_click=None)
+    st.caption(f"{dataset.name} · {t('overview.as_of', date=dataset.today().isoformat())}")
+    _kpi_tiles(_kpis(source), lang)
+    choropleth, tiers, show_cases = _controls(_layers(source), lang)
+    _map_and_facts(source, choropleth, tiers, show_cases)
+
+
+main()

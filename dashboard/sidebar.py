@@ -1,0 +1,189 @@
+"""The shared sidebar: language and dataset, and the cached dataset every page reads.
+
+Per-user choices live in ``st.session_state`` (keyed widgets); loaded datasets
+are cached per source path with ``st.cache_resource``, so every user and page
+shares one copy. Load errors are caught as :class:`~geodata.errors.AtlasError`
+only and shown with their whole validation report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.i18n import DEFAULT_LANG, LANGUAGES, t, translate
+from geodata.errors import AtlasError, DatasetRejected
+from geodata.load import load_dataset
+from geodata.report import ValidationReport
+from geodata.schema import Dataset
+
+__all__ = [
+    "DEMO",
+    "ENV_VAR",
+    "LoadResult",
+    "current_dataset",
+    "load_cached",
+    "plain_markdown",
+    "render_sidebar",
+    "report_table",
+    "show_failure",
+]
+
+DEMO = "demo"
+ENV_VAR = "ATLAS_DATASET"
+_UPLOAD = "upload"
+_UPLOAD_DIR = Path(tempfile.gettempdir()) / "minsheng-atlas-uploads"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The outcome of opening one dataset: the dataset, or why it was refused."""
+
+    source: str
+    dataset: Dataset | None = None
+    report: ValidationReport | None = None
+    message: str | None = None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def load_cached(source: str) -> LoadResult:
+    """Open a dataset once per source (a folder, a zip path or ``"demo"``)."""
+    try:
+        return LoadResult(source, dataset=load_dataset(source))
+    except DatasetRejected as exc:
+        return LoadResult(source, report=exc.report, message=str(exc))
+    except AtlasError as exc:
+        return LoadResult(source, message=str(exc))
+
+
+def plain_markdown(text: str) -> str:
+    """``text`` escaped so that ``st.markdown`` shows it literally (no markup, no HTML)."""
+    return "".join(f"\\{ch}" if ch in "\\`*_{}[]<>()#+-.!|~$" else ch for ch in str(text))
+
+
+def _default_source() -> str:
+    return os.environ.get(ENV_VAR, "").strip() or DEMO
+
+
+def _saved_upload(data: bytes) -> str:
+    """Store an uploaded zip under a content hash (a small, stable cache key)."""
+    _UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    path = _UPLOAD_DIR / f"{hashlib.sha256(data).hexdigest()[:32]}.zip"
+    if not path.exists():
+        path.write_bytes(data)
+    return str(path)
+
+
+def _rows_text(rows: tuple[int, ...], count: int) -> str:
+    """The row numbers listed, with "…" when the problem stands for more rows."""
+    return ", ".join(map(str, rows)) + ("…" if rows and count > len(rows) else "")
+
+
+def report_table(problems: list, lang: str) -> pd.DataFrame:
+    """A validation report's problems as a table with translated column titles."""
+    rows = [
+        {
+            translate("report.severity", lang): translate(f"severity.{p.severity}", lang),
+            translate("report.code", lang): f"{translate(f'code.{p.code}', lang)} ({p.code})",
+            translate("report.layer", lang): translate(f"layername.{p.layer}", lang),
+            translate("report.file", lang): p.file or "",
+            translate("report.row", lang): _rows_text(p.row, p.count),
+            translate("report.column", lang): p.column or "",
+            translate("report.count", lang): p.count,
+            translate("report.message", lang): p.message,
+        }
+        for p in problems
+    ]
+    return pd.DataFrame(rows)
+
+
+def _language_selector() -> None:
+    if st.session_state.get("lang") not in LANGUAGES:
+        st.session_state["lang"] = DEFAULT_LANG
+    st.sidebar.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
+
+
+def _source_options() -> dict[str, str]:
+    options = {}
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        options[env] = t("sidebar.source_env")
+    options[DEMO] = t("sidebar.source_demo")
+    options[_UPLOAD] = t("sidebar.source_upload")
+    return options
+
+
+def _chosen_source() -> str | None:
+    """The source the user picked; ``None`` while waiting for an upload."""
+    options = _source_options()
+    if st.session_state.get("source") not in options:
+        st.session_state["source"] = next(iter(options))
+    choice = st.sidebar.radio(t("sidebar.source"), list(options), format_func=options.get, key="source")
+    if choice != _UPLOAD:
+        return choice
+    upload = st.sidebar.file_uploader(t("sidebar.upload"), type=["zip"], help=t("sidebar.upload_help"),
+                                      key="upload")
+    if upload is None:
+        st.sidebar.info(t("sidebar.upload_waiting"))
+        return None
+    return _saved_upload(upload.getvalue())
+
+
+def show_failure(result: LoadResult) -> None:
+    """Say why a dataset was not opened: every problem of its report in a table."""
+    lang = st.session_state.get("lang", DEFAULT_LANG)
+    if result.report is not None:
+        report = result.report
+        st.error(t("error.rejected", errors=len(report.errors), warnings=len(report.warnings)))
+        st.dataframe(report_table(report.errors + report.warnings, lang), hide_index=True)
+    else:
+        st.error(t("error.unreadable", message=result.message))
+
+
+def _show_dataset(dataset: Dataset) -> None:
+    st.sidebar.markdown(f"**{t('sidebar.name')}**: {plain_markdown(dataset.name)}")
+    if dataset.as_of is not None:
+        st.sidebar.caption(t("sidebar.as_of", date=dataset.as_of.isoformat()))
+    else:
+        st.sidebar.caption(t("sidebar.as_of_clock"))
+    warnings = dataset.report.warnings if dataset.report is not None else []
+    if warnings:
+        st.sidebar.caption(t("sidebar.warnings", count=len(warnings)))
+
+
+def render_sidebar() -> LoadResult:
+    """Draw the shared sidebar and open the chosen dataset.
+
+    The key of the dataset opened is kept in ``st.session_state["dataset_source"]``
+    for :func:`current_dataset`; a refused or unreadable dataset clears it.
+
+    Returns
+    -------
+    LoadResult
+        The outcome; show it with :func:`show_failure` when ``dataset`` is ``None``.
+    """
+    _language_selector()
+    st.sidebar.subheader(t("sidebar.dataset"))
+    source = _chosen_source() or _default_source()
+    with st.spinner(t("sidebar.loading")):
+        result = load_cached(source)
+    if result.dataset is None:
+        st.session_state.pop("dataset_source", None)
+    else:
+        st.session_state["dataset_source"] = result.source
+        _show_dataset(result.dataset)
+    return result
+
+
+def current_dataset() -> Dataset | None:
+    """The dataset the sidebar opened for this session, or ``None``."""
+    source = st.session_state.get("dataset_source")
+    if source is None:
+        return None
+    return load_cached(source).dataset

@@ -1,0 +1,163 @@
+"""Count points in H3 hexagons: the aggregate that replaces thousands of markers on a map.
+
+Points are WGS84 (EPSG:4326). Points with an empty or missing geometry (cases
+without a location) cannot be placed in a cell: they are skipped and counted,
+never dropped silently.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+import geopandas as gpd
+import h3
+import shapely
+
+from geodata.errors import DataError
+from geodata.schema import WGS84
+
+__all__ = [
+    "HEX_ID",
+    "count_in_hexagons",
+    "hexagon_polygons",
+    "resolution_for_extent",
+]
+
+HEX_ID = "h3_cell"
+"""Name of the cell id column in the frames this module returns."""
+
+_KM_PER_DEG_LAT = 111.32
+
+
+def _located(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Longitudes, latitudes and the mask of points that have a usable location."""
+    geoms = points.geometry.to_numpy()
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    lon = np.full(len(geoms), np.nan)
+    lat = np.full(len(geoms), np.nan)
+    if usable.any():
+        lon[usable] = shapely.get_x(geoms[usable])
+        lat[usable] = shapely.get_y(geoms[usable])
+    usable &= np.isfinite(lon) & np.isfinite(lat)
+    return lon, lat, usable
+
+
+def _cells(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
+    """The H3 cell (string id) of each position; h3 has no array API, so one call each."""
+    to_cell = h3.latlng_to_cell
+    return np.array([to_cell(y, x, resolution) for x, y in zip(lon, lat, strict=True)], dtype=object)
+
+
+def hexagon_polygons(cells: Sequence[str]) -> np.ndarray:
+    """Shapely polygons (WGS84, lon/lat order) of H3 cells.
+
+    Parameters
+    ----------
+    cells
+        H3 cell ids as strings.
+
+    Returns
+    -------
+    numpy.ndarray
+        One polygon per cell, in the same order.
+    """
+    rings = [[(lng, lat) for lat, lng in h3.cell_to_boundary(c)] for c in cells]
+    return np.array([shapely.Polygon(r) for r in rings], dtype=object)
+
+
+def _check(points: gpd.GeoDataFrame, resolution: int, by: str | None) -> None:
+    if not 0 <= int(resolution) <= 15:
+        raise DataError(f"resolution must be an integer from 0 to 15, got {resolution!r}")
+    if by is not None and by not in points.columns:
+        columns = ", ".join(map(str, points.columns))
+        raise DataError(f"by={by!r} is not a column of the points; columns: {columns}")
+    if points.crs is not None and not points.crs.equals(WGS84, ignore_axis_order=True):
+        raise DataError(f"points must be in WGS84 ({WGS84}), got {points.crs.to_string()}")
+
+
+def count_in_hexagons(
+    points: gpd.GeoDataFrame, *, resolution: int, by: str | None = None
+) -> gpd.GeoDataFrame:
+    """Count points per H3 cell (optionally per cell and value of a column).
+
+    Parameters
+    ----------
+    points
+        Point layer in WGS84. Rows with an empty or missing geometry are
+        skipped and counted in ``attrs["unlocated"]`` of the result.
+    resolution
+        H3 resolution, 0 (coarsest) to 15; see :func:`resolution_for_extent`.
+    by
+        Optional column to split the counts by (e.g. ``"category"``); the
+        result then has one row per cell and value.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``h3_cell``, ``by`` (when given), ``count`` and the hexagon
+        ``geometry`` (WGS84), sorted by cell. ``attrs`` holds ``resolution``,
+        ``located`` (points counted) and ``unlocated`` (points skipped). The
+        counts add up to ``located``.
+    """
+    _check(points, resolution, by)
+    lon, lat, usable = _located(points)
+    keys = [HEX_ID] if by is None else [HEX_ID, by]
+    frame = pd.DataFrame({HEX_ID: _cells(lon[usable], lat[usable], int(resolution))})
+    if by is not None:
+        frame[by] = points[by].to_numpy()[usable]
+    counts = frame.groupby(keys, sort=True, dropna=False).size().rename("count").reset_index()
+    counts["count"] = counts["count"].astype("int64")
+    geometry = hexagon_polygons(counts[HEX_ID].tolist()) if len(counts) else []
+    out = gpd.GeoDataFrame(counts, geometry=list(geometry), crs=WGS84)
+    out.attrs.update(
+        resolution=int(resolution), located=int(usable.sum()), unlocated=int((~usable).sum())
+    )
+    return out
+
+
+def _extent_km2(bounds: Sequence[float]) -> float:
+    """Approximate area of a lon/lat bounding box in square kilometres."""
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    if not all(map(math.isfinite, (minx, miny, maxx, maxy))) or maxx < minx or maxy < miny:
+        raise DataError(f"bounds must be finite (minx, miny, maxx, maxy) in degrees, got {tuple(bounds)!r}")
+    mid_lat = math.radians((miny + maxy) / 2.0)
+    width_km = (maxx - minx) * _KM_PER_DEG_LAT * max(math.cos(mid_lat), 1e-6)
+    height_km = (maxy - miny) * _KM_PER_DEG_LAT
+    return width_km * height_km
+
+
+def resolution_for_extent(
+    bounds: Sequence[float], *, target_cells: int = 1500, max_resolution: int = 10
+) -> int:
+    """Choose the H3 resolution that tiles an extent with about ``target_cells`` cells.
+
+    Parameters
+    ----------
+    bounds
+        ``(minx, miny, maxx, maxy)`` in WGS84 degrees, e.g. ``gdf.total_bounds``.
+    target_cells
+        Wanted number of cells over the whole box; the resolution whose
+        expected count is nearest on a log scale wins. The default gives a
+        few hundred to a few thousand cells, what a browser draws at once.
+    max_resolution
+        Finest resolution returned (a tiny or empty extent gets this).
+
+    Returns
+    -------
+    int
+        An H3 resolution from 0 to ``max_resolution``.
+    """
+    area = _extent_km2(bounds)
+    if area <= 0:
+        return max_resolution
+    best, best_gap = 0, math.inf
+    for res in range(max_resolution + 1):
+        expected = area / h3.average_hexagon_area(res, unit="km^2")
+        gap = abs(math.log(max(expected, 1e-9) / target_cells))
+        if gap < best_gap:
+            best, best_gap = res, gap
+    return best

@@ -1,0 +1,161 @@
+"""AppTest smoke tests of every page, on the tiny dataset (and the demo city when built).
+
+AppTest in Streamlit 1.67 drops elements drawn before ``page.run()`` from its
+element tree on reruns of an ``st.navigation`` app (the browser keeps them),
+so the language is set through ``session_state`` rather than the widget.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+TIMEOUT = 180
+
+
+def _demo_built() -> bool:
+    try:
+        from geodata.demo import DEMO_DIR
+    except ImportError:
+        return False
+    return any(Path(DEMO_DIR).glob("*.gpkg"))
+
+
+def _app(monkeypatch, source: Path | str | None, lang: str | None = None) -> AppTest:
+    if source is None:
+        monkeypatch.delenv("ATLAS_DATASET", raising=False)
+    else:
+        monkeypatch.setenv("ATLAS_DATASET", str(source))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if lang is not None:
+        at.session_state["lang"] = lang
+    return at.run()
+
+
+def _labels(at: AppTest) -> list[str]:
+    return [m.label for m in at.metric]
+
+
+def test_overview_on_tiny_dataset(monkeypatch, tiny_folder):
+    at = _app(monkeypatch, tiny_folder)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["民生服务总览"]
+    assert _labels(at) == ["社区/村", "人口", "工作站", "工作人员", "服务点", "本月受理诉求", "本季度办结率"]
+    assert [m.value for m in at.metric] == ["3", "3,500", "3", "6", "5", "4", "50%"]
+    assert at.sidebar.selectbox(key="lang").value == "zh_CN"
+    assert "测试城市" in at.sidebar.markdown[0].value
+    assert any("2008-04-30" in c.value for c in at.sidebar.caption)
+    assert at.info[0].value.startswith("点击地图上的社区")  # facts panel waits for a click
+
+
+def test_language_switch_changes_title_and_kpis(monkeypatch, tiny_folder):
+    at = _app(monkeypatch, tiny_folder, lang="en")
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Overview of citizen services"]
+    assert "Staff" in _labels(at) and "工作人员" not in _labels(at)
+    at.session_state["lang"] = "zh_CN"
+    at.run()
+    assert [t.value for t in at.title] == ["民生服务总览"]
+    assert "工作人员" in _labels(at)
+
+
+def test_language_widget_switches(monkeypatch, tiny_folder):
+    at = _app(monkeypatch, tiny_folder)
+    at.sidebar.selectbox(key="lang").set_value("en").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Overview of citizen services"]
+
+
+@pytest.mark.parametrize(("lang", "title"), [("zh_CN", "数据集"), ("en", "Dataset")])
+def test_switch_to_data_page(monkeypatch, tiny_folder, lang, title):
+    at = _app(monkeypatch, tiny_folder, lang=lang)
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == [title]
+    layers = at.dataframe[0].value
+    assert len(layers) == 4
+    report = at.dataframe[2].value
+    assert "missing_location" in " ".join(map(str, report.iloc[:, 1]))
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception
+    assert len(at.metric) == 7
+
+
+def test_facts_panel_shows_the_selected_community(monkeypatch, tiny_folder):
+    monkeypatch.setenv("ATLAS_DATASET", str(tiny_folder))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["ov_source"] = str(tiny_folder)
+    at.session_state["ov_area"] = "C1"
+    at.session_state["ov_last_click"] = None
+    at.run()
+    assert not at.exception
+    assert any("南湖社区" in m.value for m in at.markdown)
+    texts = [x.value for x in at.text]
+    assert "1,000 人" in texts and "3 人" in texts  # population; staff of its two stations
+
+
+def test_hostile_name_is_shown_as_text(monkeypatch, tiny_folder):
+    monkeypatch.setenv("ATLAS_DATASET", str(tiny_folder))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["ov_source"] = str(tiny_folder)
+    at.session_state["ov_area"] = "C2"
+    at.run()
+    assert not at.exception
+    heading = [m.value for m in at.markdown if "script" in m.value]
+    assert heading and "<script>" not in heading[0] and "\\<script\\>" in heading[0]
+
+
+def test_missing_layers_show_empty_states(monkeypatch, write_tiny):
+    folder = write_tiny("areas-only", stations=None, service_points=None, cases=None)
+    at = _app(monkeypatch, folder, lang="en")
+    assert not at.exception
+    values = dict(zip(_labels(at), (m.value for m in at.metric), strict=True))
+    assert values["Communities"] == "3"
+    assert values["Service stations"] == values["Staff"] == values["Cases this month"] == "—"
+    helps = [m.help for m in at.metric]
+    assert any("no “service stations” layer" in (h or "") for h in helps)
+    at.session_state["ov_area"] = "C1"
+    at.run()
+    texts = [x.value for x in at.text]
+    assert "This dataset has no stations layer." in texts
+    assert "This dataset has no cases layer." in texts
+
+
+def test_refused_dataset_shows_report_not_traceback(monkeypatch, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    areas = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"area_id": "A1", "nom": "x"},
+         "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}},
+        {"type": "Feature", "properties": {"area_id": "A1", "nom": "y"},
+         "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}},
+    ]}
+    (bad / "areas.geojson").write_text(json.dumps(areas), encoding="utf-8")
+    at = _app(monkeypatch, bad, lang="en")
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith("The dataset was refused")
+    table = at.dataframe[0].value
+    assert {"Severity", "Problem", "Layer", "File", "Row", "Column", "Count", "Message"} <= set(table.columns)
+    missing = table[table["Problem"].str.contains("missing_column")]
+    assert list(missing["File"]) == ["areas.geojson"] and list(missing["Column"]) == ["name"]
+    assert list(missing["Severity"]) == ["error"]
+
+
+def test_unreadable_source_is_reported(monkeypatch, tmp_path):
+    at = _app(monkeypatch, tmp_path / "does-not-exist", lang="en")
+    assert not at.exception
+    assert at.error[0].value.startswith("The dataset could not be opened")
+
+
+@pytest.mark.skipif(not _demo_built(), reason="demo city not built")
+def test_overview_on_demo_city(monkeypatch):
+    at = _app(monkeypatch, None)
+    assert not at.exception
+    values = dict(zip(_labels(at), (m.value for m in at.metric), strict=True))
+    assert values["社区/村"] == "2,019"
+    at.switch_page("pages/data.py").run()
+    assert not at.exception

@@ -1,0 +1,288 @@
+"""The overview map: a legend for every layer, escaped tooltips, local assets, payload size."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import folium
+import geopandas as gpd
+import shapely
+from shapely.geometry import Point, box
+
+from dashboard.i18n import translate
+from dashboard.maps import (
+    CompactGeoJson,
+    Legend,
+    classify,
+    compact_json,
+    display_geometries,
+    facts_rows,
+    overview_map,
+    prepare_layers,
+)
+from geodata.overview import area_facts
+from geodata.schema import WGS84, Dataset
+
+MB = 1024 * 1024
+
+
+def _render(m: folium.Map) -> str:
+    return m.get_root().render()
+
+
+def _legend_html(m: folium.Map) -> str:
+    legends = [c for c in m._children.values() if isinstance(c, Legend)]
+    assert len(legends) == 1
+    return legends[0].html
+
+
+def _geojson_layers(m: folium.Map) -> dict[str, dict]:
+    return {c.layer_name: c.data for c in m._children.values() if isinstance(c, folium.GeoJson)}
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_legend_lists_every_layer(tiny, lang):
+    m = overview_map(tiny, lang=lang)
+    html = _render(m)
+    legend = _legend_html(m)
+    for key in ("districts", "communities", "cases", "service_points", "stations"):
+        assert f'data-layer="{key}"' in legend
+    for title in (
+        translate("legend.districts", lang),
+        translate("legend.density", lang),
+        translate("legend.hexagons", lang, days=90),
+        translate("legend.service_points", lang),
+        translate("legend.stations", lang),
+        translate("legend.title", lang),
+    ):
+        assert title in legend
+        assert title in html  # injected as a JS string with its text intact
+    assert "bottomleft" in html
+    for tier in range(1, 6):
+        assert translate(f"tier.{tier}", lang) in legend
+
+
+def test_legend_units_and_classes(tiny):
+    legend = _legend_html(overview_map(tiny, lang="en"))
+    assert "Population density (people/km²)" in legend
+    assert "Service stations (size = staff)" in legend
+    assert "1 staff" in legend and "3 staff" in legend
+    assert "Cases without a location, not on the map: 1" in legend  # c6, in the 90-day window
+    cases = _legend_html(overview_map(tiny, lang="en", choropleth="cases"))
+    assert "Cases (last 90 days)" in cases
+
+
+def test_layers_named_and_control_added_last(tiny):
+    m = overview_map(tiny, lang="zh_CN", tiers=(1, 5))
+    names = list(_geojson_layers(m))
+    assert names == ["社区/村", "诉求（六边形聚合）", "区县界线",
+                     "服务点：市级党员服务中心", "服务点：楼栋(楼宇)党员服务点", "服务民生工作站"]
+    assert isinstance(list(m._children.values())[-1], folium.LayerControl)
+    assert m.options["max_zoom"] == 18
+
+
+def test_options_change_what_is_drawn(tiny):
+    m = overview_map(tiny, lang="en", show_cases=False, tiers=())
+    names = list(_geojson_layers(m))
+    assert "Cases (hexagons)" not in names
+    assert not any(n.startswith("Service point:") for n in names)
+    with pytest.raises(ValueError, match="choropleth must be one of population, cases"):
+        overview_map(tiny, lang="en", choropleth="staff")
+
+
+def test_absent_layers_are_said_in_the_legend(make_tiny):
+    m = overview_map(make_tiny(stations=None, service_points=None, cases=None), lang="en")
+    legend = _legend_html(m)
+    assert "This dataset has no stations layer" in legend
+    assert "This dataset has no service points layer" in legend
+    assert "This dataset has no cases layer" in legend
+    assert list(_geojson_layers(m)) == ["Communities & villages", "District boundaries"]
+
+
+def test_choropleth_colours_are_precomputed(tiny):
+    m = overview_map(tiny, lang="en", choropleth="cases")
+    feats = _geojson_layers(m)["Communities & villages"]["features"]
+    fills = {f["properties"]["area_id"]: f["properties"]["fill"] for f in feats}
+    assert fills["C1"] == fills["C2"] != fills["C3"]  # 2, 2 and 0 cases
+    assert {f["properties"]["layer"] for f in feats} == {"communities"}
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_tooltips_escape_names(tiny, script_name, lang):
+    m = overview_map(tiny, lang=lang)
+    html = _render(m)
+    assert script_name not in html
+    assert "<script>alert" not in html
+    feats = _geojson_layers(m)["社区/村" if lang == "zh_CN" else "Communities & villages"]["features"]
+    labels = {f["properties"]["area_id"]: f["properties"]["label"] for f in feats}
+    assert labels["C2"] == "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"
+    assert labels["C1"] == ("南湖社区" if lang == "zh_CN" else "Nanhu")
+
+
+def test_station_names_are_escaped_too(make_tiny, tiny):
+    stations = tiny.stations.copy()
+    stations.loc[0, "name"] = '<img src=x onerror="alert(1)">'
+    m = overview_map(make_tiny(stations=stations), lang="en")
+    assert "<img src=x" not in _render(m)
+
+
+def test_no_remote_assets_after_localize(tiny):
+    html = _render(overview_map(tiny, lang="zh_CN"))
+    links = re.findall(r'(?:src|href)\s*=\s*["\']([^"\']+)["\']', html)
+    assert links, "expected the local Leaflet links"
+    assert all(link.startswith("/") and "//" not in link for link in links), links
+    assert "cdn" not in " ".join(links).lower()
+    assert not re.search(r'(?:src|href)\s*=\s*["\']https?://', html)
+    assert "d3.v4" not in html and "jquery" not in html.lower()
+
+
+def test_classify_quantiles():
+    classes, uppers = classify([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, np.nan], k=5)
+    assert list(classes) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, -1]
+    assert uppers == pytest.approx([2.8, 4.6, 6.4, 8.2, 10.0])
+    classes, uppers = classify([0, 0, 0, 5], k=5)  # fewer distinct values than classes
+    assert list(classes) == [0, 0, 0, 1] and uppers == [0.0, 5.0]
+    classes, uppers = classify([np.nan, np.nan])
+    assert list(classes) == [-1, -1] and uppers == []
+    classes, uppers = classify([3, 3])
+    assert list(classes) == [0, 0] and uppers == [3.0]
+
+
+def test_display_geometries_simplify_and_round():
+    ring = [(125.3 + 0.01 * np.cos(a), 43.8 + 0.01 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 2000)]
+    series = gpd.GeoSeries([shapely.Polygon(ring)], crs=WGS84)
+    out = display_geometries(series, tolerance_m=10)
+    coords = shapely.get_coordinates(out.to_numpy())
+    assert len(coords) < 200
+    assert np.allclose(coords, np.round(coords, 5))
+    assert out.iloc[0].area == pytest.approx(series.iloc[0].area, rel=0.01)
+
+
+def test_prepare_layers_counts_every_located_case(tiny):
+    layers = prepare_layers(tiny)
+    assert layers.hexagons["count"].sum() == 4  # c1-c4 in the 90-day window
+    assert layers.unlocated == 1  # c6
+    assert list(layers.communities["cases"]) == [2, 2, 0]
+    assert list(layers.districts["area_id"]) == ["D1", "D2"]
+
+
+def test_facts_rows(tiny):
+    rows = dict(facts_rows(area_facts(tiny, "C1"), "zh_CN"))
+    assert rows["层级"] == "社区"
+    assert rows["所属区县"] == "朝阳区" and rows["所属街道(乡镇)"] == "南湖街道"
+    assert rows["人口"] == "1,000 人" and rows["户数"] == "400 户" and rows["特困户"] == "3 户"
+    assert rows["工作站"] == "2" and rows["工作人员"] == "3 人"
+    assert rows["服务点"] == "市级党员服务中心: 1"
+    assert rows["近 90 天诉求"] == "2 件"
+    assert rows["办理状态"] == "办理中 1 · 办结 1"
+    rows = dict(facts_rows(area_facts(tiny, "C3"), "en"))
+    assert rows["Level"] == "village"
+    assert rows["Cases, last 90 days"] == "0 cases"
+
+
+# ------------------------------------------------------------------ payload
+
+
+def _synthetic_city(n_communities: int = 2000, seed: int = 7) -> Dataset:
+    """A city shaped like the demo: 10 districts, ~2,000 communities, 2,400 stations,
+    3,096 service points and 36,000 cases.
+
+    As in the demo, communities are straight-edged (Voronoi) cells inside a city whose
+    outline is digitised: a vertex every ~100 m, moved by up to ~40 m.
+    """
+    rng = np.random.default_rng(seed)
+    angles = np.linspace(0, 2 * np.pi, 20_000)
+    radius = 1.0 + 0.08 * np.sin(7 * angles) + 0.0004 * np.sin(angles * 7919.0)
+    outline = shapely.Polygon(np.column_stack([125.7 + 1.3 * radius * np.cos(angles),
+                                               44.12 + 1.0 * radius * np.sin(angles)]))
+    extent = box(124.3, 43.0, 127.1, 45.25)
+    seeds = shapely.points(rng.uniform(124.3, 127.1, 4 * n_communities), rng.uniform(43.0, 45.25, 4 * n_communities))
+    seeds = seeds[shapely.contains(outline, seeds)][:n_communities]
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=extent))
+    cells = shapely.intersection(cells, outline)
+    cells = cells[~shapely.is_empty(cells)]
+    n = len(cells)
+    districts = [box(124.3 + 0.56 * (i % 5), 43.0 + 1.125 * (i // 5), 124.86 + 0.56 * (i % 5),
+                     44.125 + 1.125 * (i // 5)) for i in range(10)]
+    areas = gpd.GeoDataFrame(
+        {
+            "area_id": [f"D{i}" for i in range(10)] + [f"C{i}" for i in range(n)],
+            "name": [f"区{i}" for i in range(10)] + [f"社区{i}" for i in range(n)],
+            "level": ["district"] * 10 + ["community"] * n,
+            "parent_id": [None] * 10 + [f"D{i % 10}" for i in range(n)],
+            "kind": ["urban"] * 10 + list(rng.choice(["urban", "rural"], n)),
+            "population": [np.nan] * 10 + list(rng.integers(500, 9000, n).astype(float)),
+        },
+        geometry=districts + list(cells),
+        crs=WGS84,
+    )
+
+    def points(k: int) -> list:
+        return list(shapely.points(rng.normal(125.32, 0.3, k), rng.normal(43.88, 0.25, k)))
+
+    stations = gpd.GeoDataFrame({"station_id": [f"S{i}" for i in range(2400)],
+                                 "name": [f"工作站{i}" for i in range(2400)],
+                                 "staff": rng.integers(1, 5, 2400)}, geometry=points(2400), crs=WGS84)
+    service_points = gpd.GeoDataFrame({"point_id": [f"P{i}" for i in range(3096)],
+                                       "name": [f"服务点{i}" for i in range(3096)],
+                                       "tier": rng.choice([1, 2, 3, 4, 5], 3096, p=[.001, .004, .05, .645, .3])},
+                                      geometry=points(3096), crs=WGS84)
+    received = pd.Timestamp("2008-04-30") - pd.to_timedelta(rng.integers(0, 365, 36000), unit="D")
+    cases = gpd.GeoDataFrame({"case_id": [f"K{i}" for i in range(36000)], "received_at": received,
+                              "category": rng.choice(["utilities", "housing", "other"], 36000),
+                              "status": rng.choice(["open", "resolved"], 36000)},
+                             geometry=points(36000), crs=WGS84)
+    cases.loc[:99, "geometry"] = Point()
+    return Dataset("synthetic", areas, stations, service_points, cases, as_of=pd.Timestamp("2008-04-30").date())
+
+
+@pytest.fixture(scope="module")
+def city() -> Dataset:
+    return _synthetic_city()
+
+
+def test_payload_under_3_mb_on_a_city_sized_dataset(city):
+    assert (city.areas["level"] == "community").sum() >= 2000
+    start = time.perf_counter()
+    layers = prepare_layers(city)
+    prepared = time.perf_counter() - start
+    m = overview_map(city, lang="zh_CN", layers=layers)
+    html = _render(m)
+    built = time.perf_counter() - start - prepared
+    size = len(html.encode("utf-8"))
+    print(f"\nsynthetic city: {size / MB:.2f} MB map HTML; prepare {prepared:.2f} s, build+render {built:.2f} s")
+    assert size < 3 * MB
+    feats = _geojson_layers(m)["社区/村"]["features"]
+    assert len(feats) >= 2000
+    assert json.dumps(feats[0]["geometry"]).count(".") > 10
+
+
+def test_hexagons_aggregate_instead_of_markers(city):
+    layers = prepare_layers(city)
+    assert 100 < len(layers.hexagons) < 5000
+    window = (pd.Timestamp("2008-04-30") - city.cases["received_at"]).dt.days < 90
+    located = ~(city.cases.geometry.is_empty | city.cases.geometry.isna())
+    assert layers.hexagons["count"].sum() == int((window & located).sum())
+
+
+def test_data_is_embedded_compactly(tiny):
+    m = overview_map(tiny, lang="zh_CN")
+    layer = _geojson_layers(m)
+    script = next(c for c in m._children.values() if isinstance(c, CompactGeoJson)).compact_script()
+    assert "__atlas_geojson_data__" not in script
+    assert '"features":[{' in script and "南湖社区" in _render(m)  # no ", " and no \\uXXXX escapes
+    start = script.index('_add({"') + len("_add(")
+    data = json.loads(script[start:script.index(");", start)])
+    assert data == json.loads(json.dumps(layer["社区/村"]))
+
+
+def test_compact_json_cannot_close_a_script_block():
+    text = compact_json({"a": "</script><!-- & é"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"a": "</script><!-- & é"}
