@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 import geopandas as gpd
+import shapely
 
 from geodata.errors import DataError, DatasetRejected
 from geodata.manifest import DatasetManifest, LayerSource, read_manifest
@@ -121,14 +122,25 @@ def _read_layer(manifest: DatasetManifest, name: str, report: ValidationReport) 
 
 
 def _containing_area(points: gpd.GeoSeries, areas: gpd.GeoDataFrame) -> pd.Series:
-    """The id of the finest area containing each point (``None`` outside every area)."""
-    order = {"community": 0, "subdistrict": 1, "district": 2}
-    rank = areas["level"].map(order).fillna(0).to_numpy()
-    point_idx, area_idx = areas.sindex.query(points.values, predicate="intersects")
-    ids = areas["area_id"].to_numpy()
-    found = pd.DataFrame({"p": point_idx, "rank": rank[area_idx], "id": ids[area_idx]})
-    best = found.sort_values(["p", "rank"]).drop_duplicates("p").set_index("p")["id"]
-    return pd.Series(best.reindex(range(len(points))).to_numpy(), index=points.index, dtype=object)
+    """The id of the finest area containing each point (``None`` outside every area).
+
+    Levels are tried finest first and only the points still unplaced go on to
+    the next: small community polygons answer most points cheaply, and the
+    large, detailed district outlines see only the few that remain.
+    """
+    result = np.full(len(points), None, dtype=object)
+    todo = np.flatnonzero(~(points.isna() | points.is_empty).to_numpy())
+    levels = [lvl for lvl in ("community", "subdistrict", "district") if (areas["level"] == lvl).any()]
+    others = areas[~areas["level"].isin(levels)]
+    for level_areas in [areas[areas["level"] == lvl] for lvl in levels] + [others]:
+        if len(todo) == 0 or len(level_areas) == 0:
+            continue
+        tree = shapely.STRtree(level_areas.geometry.values)
+        point_idx, area_idx = tree.query(points.values[todo], predicate="covered_by")
+        first = pd.Series(area_idx).groupby(point_idx).first()
+        result[todo[first.index.to_numpy()]] = level_areas["area_id"].to_numpy()[first.to_numpy()]
+        todo = np.setdiff1d(todo, todo[first.index.to_numpy()])
+    return pd.Series(result, index=points.index, dtype=object)
 
 
 def _place_points(layer: _Loaded, areas: gpd.GeoDataFrame | None, report: ValidationReport) -> None:
