@@ -164,6 +164,24 @@ def _split_street(street, com, anchor, rng) -> pd.DataFrame:
                          "sx": gen[:, 0], "sy": gen[:, 1]})  # fmt: skip
 
 
+MAX_DENSITY_PER_KM2 = 40_000.0
+"""The densest a community gets: high-rise blocks of a Chinese city core, people per km²."""
+
+
+def _cap_density(pop: np.ndarray, area_km2: np.ndarray, total: float) -> np.ndarray:
+    """Cap population density, handing the excess to the others in proportion, keeping the total."""
+    cap = MAX_DENSITY_PER_KM2 * area_km2
+    pop = pop.copy()
+    for _ in range(50):
+        over = pop > cap
+        if not over.any():
+            break
+        pop[over] = cap[over]
+        free = ~over & (pop < cap)
+        pop[free] *= (total - pop[~free].sum()) / pop[free].sum()
+    return pop
+
+
 def _populations(com: pd.DataFrame, totals: Totals, rng: np.random.Generator) -> pd.DataFrame:
     """Synthetic population, households and vulnerable households per community."""
     sigma = np.where(com["kind"] == "urban", 0.35, 0.3)
@@ -172,6 +190,8 @@ def _populations(com: pd.DataFrame, totals: Totals, rng: np.random.Generator) ->
     planted = com["planted"].to_numpy()
     pop[planted] = rng.uniform(28_000, 40_000, planted.sum())
     pop[~planted] *= (totals.population - pop[planted].sum()) / pop[~planted].sum()
+    area_km2 = shapely.area(com["geometry"].to_numpy()) / 1e6
+    pop[~planted] = _cap_density(pop[~planted], area_km2[~planted], totals.population - pop[planted].sum())
     pop = np.round(pop)
     size = np.where(com["kind"] == "urban", 2.85, 3.35) * rng.lognormal(0.0, 0.05, len(com))
     households = np.round(pop / size)
