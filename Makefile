@@ -22,6 +22,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 ## demo: create the virtual environment, install, and serve the app (http://localhost:$(PORT))
 demo: $(VENV)/.installed
+	$(BIN)/atlas info "$(or $(DATASET),demo)"
 	ATLAS_DATASET="$(DATASET)" $(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
 
 ## system-deps: Debian packages the browser tests need (Chromium, a CJK font); root installs them

@@ -19,7 +19,7 @@ import streamlit as st
 
 from dashboard.i18n import DEFAULT_LANG, LANGUAGES, t, translate
 from geodata.errors import AtlasError, DatasetRejected
-from geodata.load import load_dataset
+from geodata.cache import load_dataset_cached
 from geodata.report import ValidationReport
 from geodata.schema import Dataset
 
@@ -55,7 +55,7 @@ class LoadResult:
 def load_cached(source: str) -> LoadResult:
     """Open a dataset once per source (a folder, a zip path or ``"demo"``)."""
     try:
-        return LoadResult(source, dataset=load_dataset(source))
+        return LoadResult(source, dataset=load_dataset_cached(source))
     except DatasetRejected as exc:
         return LoadResult(source, report=exc.report, message=str(exc))
     except AtlasError as exc:

@@ -10,9 +10,10 @@ import json
 import sys
 from collections.abc import Sequence
 
+from geodata.cache import load_dataset_cached
 from geodata.errors import AtlasError, DatasetRejected
 from geodata.info import describe_dataset
-from geodata.load import load_dataset, validate_dataset
+from geodata.load import validate_dataset
 
 __all__ = ["main"]
 
@@ -54,7 +55,7 @@ def _format_info(info: dict) -> str:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     try:
-        dataset = load_dataset(args.dataset)
+        dataset = load_dataset_cached(args.dataset)
     except DatasetRejected as exc:
         print(exc.report.format_text(), file=sys.stderr)
         return EXIT_ERRORS

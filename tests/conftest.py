@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,6 +74,12 @@ K1,2008-01-05 09:00,utilities,resolved,2008-01-06 10:00,1,S1,125.304,43.804
 K2,2008-01-07,housing,open,,1,S2,125.314,43.804
 K3,2008-02-01,employment,escalated,,2,S2,125.316,43.806
 """
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_dataset_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests (and the servers they start) never read or fill the user's dataset cache."""
+    os.environ["ATLAS_CACHE_DIR"] = str(tmp_path_factory.mktemp("atlas-cache"))
 
 
 @pytest.fixture
