@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import tomllib
 
 import numpy as np
@@ -238,7 +237,6 @@ def test_same_seed_same_tables_and_bytes(tmp_path):
     assert len(written) == 1_500 and list(written.columns) == [*LAYERS["cases"].names, "geometry"]
 
 
-@pytest.mark.skipif(not os.environ.get("ATLAS_SLOW_TESTS"), reason="set ATLAS_SLOW_TESTS=1")
 def test_committed_demo_is_the_builder_output(tmp_path, layers):
     from geodata.demo.build import DEFAULT_SEED, build, write
 

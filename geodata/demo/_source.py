@@ -1,12 +1,13 @@
 """Read the real Changchun source data: administrative codes and county fences.
 
-The source (``/work/shared/data/changchun``, Vonng/adcode, CC BY 4.0) is in
+The source (``../shared/data/changchun`` beside the checkout, Vonng/adcode, CC BY 4.0) is in
 GCJ-02; everything returned here is converted to WGS84 with
 :mod:`geodata.crs` and then projected to the metric CRS of the demo.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,9 @@ from geodata.schema import WGS84
 
 __all__ = ["COUNTY_CODES", "DEFAULT_SOURCE", "METRIC", "Source", "read_source"]
 
-DEFAULT_SOURCE = Path("/work/shared/data/changchun")
+_BESIDE_CHECKOUT = Path(__file__).resolve().parents[3] / "shared" / "data" / "changchun"
+DEFAULT_SOURCE = Path(os.environ.get("ATLAS_DEMO_SOURCE") or _BESIDE_CHECKOUT)
+"""``../shared/data/changchun`` beside the checkout; ``ATLAS_DEMO_SOURCE`` overrides it."""
 """Where the adcode CSVs and fences live unless ``--source`` says otherwise."""
 
 COUNTY_CODES: tuple[str, ...] = (
