@@ -45,6 +45,9 @@ __all__ = [
     "display_geometries",
     "facts_rows",
     "geometry_dicts",
+    "LayerGroups",
+    "overview_base_map",
+    "overview_groups",
     "overview_map",
     "prepare_layers",
 ]
@@ -269,7 +272,12 @@ class Legend(MacroElement):
         L.DomEvent.disableScrollPropagation(div);
         return div;
     };
-    legend.addTo({{ this._parent.get_name() }});
+    var parent = {{ this._parent.get_name() }};
+    if (parent instanceof L.Map) { legend.addTo(parent); return; }
+    // In a layer group: shown while the group is on the map, removed with it.
+    parent.on("add", function (e) { legend.addTo(e.target._map); });
+    parent.on("remove", function () { legend.remove(); });
+    if (parent._map) { legend.addTo(parent._map); }
 })();
 {% endmacro %}
 """
@@ -428,7 +436,7 @@ def _community_values(layers: MapLayers, choropleth: str, lang: str) -> tuple[np
     return values, texts, "density"
 
 
-def _add_communities(m: folium.Map, layers: MapLayers, choropleth: str, lang: str) -> tuple:
+def _add_communities(groups: LayerGroups, layers: MapLayers, choropleth: str, lang: str) -> tuple:
     values, texts, unit = _community_values(layers, choropleth, lang)
     palette = CASE_COLOURS if unit == "cases" else DENSITY_COLOURS
     classes, uppers = classify(values)
@@ -453,7 +461,7 @@ def _add_communities(m: folium.Map, layers: MapLayers, choropleth: str, lang: st
         tooltip=_tooltip(["label", "district", "value"],
                          [translate("tooltip.name", lang), translate("tooltip.district", lang), value_alias]),
         zoom_on_click=False,
-    ).add_to(m)
+    ).add_to(groups.new(translate("layer.communities", lang)))
     items = [(_box(palette[i]), label) for i, label in enumerate(_class_labels(values, uppers, lang))]
     if (classes < 0).any():
         items.append((_box(NO_DATA_COLOUR), translate("legend.no_data", lang)))
@@ -462,7 +470,7 @@ def _add_communities(m: folium.Map, layers: MapLayers, choropleth: str, lang: st
     return ("communities", title, items)
 
 
-def _add_districts(m: folium.Map, layers: MapLayers, lang: str) -> tuple:
+def _add_districts(groups: LayerGroups, layers: MapLayers, lang: str) -> tuple:
     districts = layers.districts
     props = {"layer": ["districts"] * len(districts), "label": _labels(districts, lang)}
     CompactGeoJson(
@@ -470,11 +478,11 @@ def _add_districts(m: folium.Map, layers: MapLayers, lang: str) -> tuple:
         name=translate("layer.districts", lang),
         style_function=lambda f: {"fill": False, "color": DISTRICT_COLOUR, "weight": 3, "opacity": 0.9},
         interactive=False,
-    ).add_to(m)
+    ).add_to(groups.new(translate("layer.districts", lang)))
     return ("districts", translate("legend.districts", lang), [(_line(DISTRICT_COLOUR, 3), "")])
 
 
-def _add_hexagons(m: folium.Map, layers: MapLayers, lang: str) -> tuple:
+def _add_hexagons(groups: LayerGroups, layers: MapLayers, lang: str) -> tuple:
     days = layers.window_days
     hexagons = layers.hexagons
     counts = hexagons["count"].to_numpy(dtype=float)
@@ -492,7 +500,7 @@ def _add_hexagons(m: folium.Map, layers: MapLayers, lang: str) -> tuple:
                                       "color": "#ffffff", "weight": 0.6},
             tooltip=_tooltip(["count"], [translate("tooltip.cases", lang, days=days)]),
             zoom_on_click=False,
-        ).add_to(m)
+        ).add_to(groups.new(translate("layer.cases", lang)))
     items = [(_box(HEX_COLOURS[i], opacity=0.75), label)
              for i, label in enumerate(_class_labels(counts, uppers, lang))]
     if layers.unlocated:
@@ -509,7 +517,7 @@ def _station_radius(staff: float) -> float:
     return 1.5 + 1.2 * float(np.sqrt(max(staff, 0.0)))
 
 
-def _add_stations(m: folium.Map, stations: gpd.GeoDataFrame, lang: str) -> tuple:
+def _add_stations(groups: LayerGroups, stations: gpd.GeoDataFrame, lang: str) -> tuple:
     has_staff = "staff" in stations.columns
     staff = stations["staff"].fillna(1).astype(float).to_numpy() if has_staff else np.ones(len(stations))
     # Properties stay few and short: 2,400 stations; the radius follows from "staff".
@@ -523,13 +531,15 @@ def _add_stations(m: folium.Map, stations: gpd.GeoDataFrame, lang: str) -> tuple
         tooltip=_tooltip(["label", "staff"],
                          [translate("tooltip.name", lang), translate("tooltip.staff", lang)]),
         zoom_on_click=False,
-    ).add_to(m)
+    ).add_to(groups.new(translate("layer.stations", lang)))
     refs = sorted({int(v) for v in np.quantile(staff, [0.0, 0.5, 1.0])}) if len(staff) else [1]
     items = [(_dot(STATION_COLOUR, _station_radius(n)), translate("legend.staff_n", lang, n=n)) for n in refs]
     return ("stations", translate("legend.stations", lang), items)
 
 
-def _add_service_points(m: folium.Map, points: gpd.GeoDataFrame, tiers: Sequence[int], lang: str) -> tuple:
+def _add_service_points(
+    groups: LayerGroups, points: gpd.GeoDataFrame, tiers: Sequence[int], lang: str
+) -> tuple:
     items = []
     tier_col = points["tier"].astype(int)
     for tier in TIERS:
@@ -549,7 +559,7 @@ def _add_service_points(m: folium.Map, points: gpd.GeoDataFrame, tiers: Sequence
                                        color="#333333", weight=0.8),
             tooltip=_tooltip(["label"], [name]),
             zoom_on_click=False,
-        ).add_to(m)
+        ).add_to(groups.new(translate("layer.service_point", lang, tier=name)))
     return ("service_points", translate("legend.service_points", lang), items)
 
 
@@ -557,7 +567,32 @@ def _absent(key: str, lang: str) -> tuple:
     return (key, translate(f"layername.{key}", lang), [("", translate(f"legend.absent_{key}", lang))])
 
 
-def overview_map(
+class LayerGroups(list):
+    """The overview's layers, each a named :class:`folium.FeatureGroup` (one LayerControl entry)."""
+
+    def new(self, name: str, *, control: bool = True) -> folium.FeatureGroup:
+        """A new, empty group, appended in drawing order."""
+        group = folium.FeatureGroup(name=name, control=control)
+        self.append(group)
+        return group
+
+
+def overview_base_map(layers: MapLayers, *, height: int | str = "100%") -> folium.Map:
+    """The empty, localized map the overview's layers are drawn on, fitted to the dataset.
+
+    It depends on the dataset's extent only, never on the language or the
+    layers shown: streamlit-folium keeps one map per script and only swaps the
+    layer groups (``feature_group_to_add``), so a changed view keeps its zoom
+    and never blanks the map.
+    """
+    minx, miny, maxx, maxy = layers.bounds
+    m = offline_map(location=((miny + maxy) / 2, (minx + maxx) / 2), zoom_start=9,
+                    control_scale=True, height=height)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def overview_groups(
     dataset: Dataset,
     *,
     lang: str,
@@ -565,9 +600,8 @@ def overview_map(
     tiers: Sequence[int] = TIERS,
     show_cases: bool = True,
     layers: MapLayers | None = None,
-    height: int | str = "100%",
-) -> folium.Map:
-    """The overview map: districts, communities, stations, service points, case hexagons.
+) -> LayerGroups:
+    """The overview's layers as feature groups: districts, communities, stations, service points, cases.
 
     Parameters
     ----------
@@ -583,35 +617,58 @@ def overview_map(
         Whether to draw the case hexagons.
     layers
         The result of :func:`prepare_layers` (pass a cached one); computed when omitted.
-    height
-        Height of the map element.
 
     Returns
     -------
-    folium.Map
-        A localized map (no CDN links) with a legend and the layer control added last.
+    LayerGroups
+        Localized groups (no CDN links) in drawing order; the last one, kept
+        out of the layer control, holds the legend, which leaves the map with it.
     """
     if choropleth not in CHOROPLETHS:
         raise ValueError(f"choropleth must be one of {', '.join(CHOROPLETHS)}, got {choropleth!r}")
     layers = layers or prepare_layers(dataset)
-    minx, miny, maxx, maxy = layers.bounds
-    m = offline_map(location=((miny + maxy) / 2, (minx + maxx) / 2), zoom_start=9,
-                    control_scale=True, height=height)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    sections = [_add_communities(m, layers, choropleth, lang)]
+    groups = LayerGroups()
+    sections = [_add_communities(groups, layers, choropleth, lang)]
     if show_cases:
-        sections.append(_add_hexagons(m, layers, lang) if layers.hexagons is not None
+        sections.append(_add_hexagons(groups, layers, lang) if layers.hexagons is not None
                         else _absent("cases", lang))
-    sections.insert(0, _add_districts(m, layers, lang))
+    # outlines drawn over the fills, listed first in the legend
+    sections.insert(0, _add_districts(groups, layers, lang))
     if dataset.service_points is not None:
-        sections.append(_add_service_points(m, dataset.service_points, tiers, lang))
+        sections.append(_add_service_points(groups, dataset.service_points, tiers, lang))
     else:
         sections.append(_absent("service_points", lang))
     if dataset.stations is not None:
-        sections.append(_add_stations(m, dataset.stations, lang))
+        sections.append(_add_stations(groups, dataset.stations, lang))
     else:
         sections.append(_absent("stations", lang))
-    Legend(translate("legend.title", lang), sections).add_to(m)
+    Legend(translate("legend.title", lang), sections).add_to(groups.new("legend", control=False))
+    for group in groups:
+        localize(group)
+    return groups
+
+
+def overview_map(
+    dataset: Dataset,
+    *,
+    lang: str,
+    choropleth: str = "population",
+    tiers: Sequence[int] = TIERS,
+    show_cases: bool = True,
+    layers: MapLayers | None = None,
+    height: int | str = "100%",
+) -> folium.Map:
+    """The whole overview as one standalone map (for export and tests).
+
+    The same layers as :func:`overview_groups` on :func:`overview_base_map`,
+    with the layer control added last. Parameters as there; ``height`` is the
+    height of the map element.
+    """
+    layers = layers or prepare_layers(dataset)
+    m = overview_base_map(layers, height=height)
+    for group in overview_groups(dataset, lang=lang, choropleth=choropleth, tiers=tiers,
+                                 show_cases=show_cases, layers=layers):
+        group.add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return localize(m)
 

@@ -122,9 +122,14 @@ def _source_options() -> dict[str, str]:
 def _chosen_source() -> str | None:
     """The source the user picked; ``None`` while waiting for an upload."""
     options = _source_options()
-    if st.session_state.get("source") not in options:
-        st.session_state["source"] = next(iter(options))
-    choice = st.sidebar.radio(t("sidebar.source"), list(options), format_func=options.get, key="source")
+    current = st.session_state.get("source")
+    if current not in options:
+        current = next(iter(options))
+    # One radio per language: a keyed radio whose labels change shows no selection after a
+    # language switch (Streamlit 1.67), so the choice itself lives in "source".
+    choice = st.sidebar.radio(t("sidebar.source"), list(options), index=list(options).index(current),
+                              format_func=options.get, key=f"source_{st.session_state.get('lang')}")
+    st.session_state["source"] = choice
     if choice != _UPLOAD:
         return choice
     upload = st.sidebar.file_uploader(t("sidebar.upload"), type=["zip"], help=t("sidebar.upload_help"),

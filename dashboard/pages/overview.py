@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+import folium
 from streamlit_folium import st_folium
 
 from dashboard.i18n import current_lang, format_number, format_percent, t
-from dashboard.maps import CHOROPLETHS, MapLayers, facts_rows, overview_map, prepare_layers
+from dashboard.maps import (
+    CHOROPLETHS,
+    MapLayers,
+    facts_rows,
+    overview_base_map,
+    overview_groups,
+    prepare_layers,
+)
 from dashboard.sidebar import current_dataset, load_cached, plain_markdown
 from geodata.overview import OverviewKpis, area_at, area_facts, overview_kpis
 from geodata.schema import TIERS
@@ -113,11 +121,16 @@ def _facts_panel(source: str, area_id: str | None, lang: str) -> None:
 def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: bool) -> None:
     lang = current_lang()
     dataset = load_cached(source).dataset
-    m = overview_map(dataset, lang=lang, choropleth=choropleth, tiers=tiers, show_cases=show_cases,
-                     layers=_layers(source))
+    layers = _layers(source)
+    # One base map per dataset; a changed view swaps only the layer groups, so streamlit-folium
+    # keeps the map (and the zoom the user chose) instead of blanking it.
+    groups = overview_groups(dataset, lang=lang, choropleth=choropleth, tiers=tiers,
+                             show_cases=show_cases, layers=layers)
     map_col, facts_col = st.columns([3, 1.1])
     with map_col:
-        out = st_folium(m, key="overview_map", height=MAP_HEIGHT, use_container_width=True,
+        out = st_folium(overview_base_map(layers), key="overview_map", height=MAP_HEIGHT,
+                        use_container_width=True, feature_group_to_add=groups,
+                        layer_control=folium.LayerControl(collapsed=True, position="topright"),
                         returned_objects=["last_object_clicked", "last_active_drawing"])
         st.caption(t("overview.map_caption"))
     with facts_col:

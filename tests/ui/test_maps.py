@@ -36,14 +36,20 @@ def _render(m: folium.Map) -> str:
     return m.get_root().render()
 
 
+def _descendants(element):
+    for child in element._children.values():
+        yield child
+        yield from _descendants(child)
+
+
 def _legend_html(m: folium.Map) -> str:
-    legends = [c for c in m._children.values() if isinstance(c, Legend)]
+    legends = [c for c in _descendants(m) if isinstance(c, Legend)]
     assert len(legends) == 1
     return legends[0].html
 
 
 def _geojson_layers(m: folium.Map) -> dict[str, dict]:
-    return {c.layer_name: c.data for c in m._children.values() if isinstance(c, folium.GeoJson)}
+    return {c.layer_name: c.data for c in _descendants(m) if isinstance(c, folium.GeoJson)}
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
@@ -274,7 +280,7 @@ def test_hexagons_aggregate_instead_of_markers(city):
 def test_data_is_embedded_compactly(tiny):
     m = overview_map(tiny, lang="zh_CN")
     layer = _geojson_layers(m)
-    script = next(c for c in m._children.values() if isinstance(c, CompactGeoJson)).compact_script()
+    script = next(c for c in _descendants(m) if isinstance(c, CompactGeoJson)).compact_script()
     assert "__atlas_geojson_data__" not in script
     assert '"features":[{' in script and "南湖社区" in _render(m)  # no ", " and no \\uXXXX escapes
     start = script.index('_add({"') + len("_add(")

@@ -1,0 +1,1 @@
+"""Streamlit scripts the benchmarks serve (each also importable for its map builder)."""

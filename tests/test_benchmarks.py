@@ -1,0 +1,89 @@
+"""The benchmark code runs: in-process measurements on a tiny seeded city, no browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import geopandas as gpd
+from shapely.geometry import box
+
+from benchmarks import bench_modules
+from benchmarks.apps.naive_overview import naive_map
+from benchmarks.bench_first_paint import Paint, Visit, measure_builds, summarize, table
+from geodata.schema import CATEGORIES, STATUSES, WGS84, Dataset
+
+AS_OF = dt.date(2008, 4, 30)
+N_CASES = 60
+
+
+def _points(rng: np.random.Generator, n: int, **columns: object) -> gpd.GeoDataFrame:
+    lon, lat = rng.uniform(125.30, 125.34, n), rng.uniform(43.80, 43.84, n)
+    return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(lon, lat), crs=WGS84)
+
+
+def _city() -> Dataset:
+    """One district, one street, a 4 x 4 grid of communities and a few points of each kind."""
+    rng = np.random.default_rng(7)
+    rows = [("D1", "朝阳区", "district", None, box(125.30, 43.80, 125.34, 43.84)),
+            ("S1", "南湖街道", "subdistrict", "D1", box(125.30, 43.80, 125.34, 43.84))]
+    rows += [(f"C{i}{j}", f"社区{i}{j}", "community", "S1",
+              box(125.30 + 0.01 * i, 43.80 + 0.01 * j, 125.31 + 0.01 * i, 43.81 + 0.01 * j))
+             for i in range(4) for j in range(4)]
+    areas = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["area_id", "name", "level", "parent_id", "geometry"]),
+                             crs=WGS84)
+    areas["population"] = np.where(areas["level"] == "community", 1000.0, np.nan)
+    received = pd.Timestamp(AS_OF) - pd.to_timedelta(rng.integers(0, 120, N_CASES), unit="D")
+    return Dataset(
+        name="tiny",
+        areas=areas,
+        stations=_points(rng, 8, station_id=[f"S-{i}" for i in range(8)],
+                         name=[f"工作站{i}" for i in range(8)], staff=rng.integers(1, 5, 8)),
+        service_points=_points(rng, 10, point_id=[f"P{i}" for i in range(10)],
+                               name=[f"服务点{i}" for i in range(10)], tier=[1, 2, 3, 3, 4, 4, 5, 5, 5, 5]),
+        cases=_points(rng, N_CASES, case_id=[f"K{i}" for i in range(N_CASES)], received_at=received,
+                      category=rng.choice(CATEGORIES, N_CASES), status=rng.choice(STATUSES, N_CASES)),
+        as_of=AS_OF,
+    )
+
+
+def test_bench_modules_are_discovered():
+    assert "benchmarks.bench_first_paint" in bench_modules()
+
+
+def test_measure_builds_renders_both_maps():
+    builds = measure_builds(_city(), lang="en", naive_cases=20)
+    ours, naive = builds["ours"], builds["naive"]
+    assert ours.prepare_s > 0 and naive.prepare_s is None
+    assert min(ours.build_s, ours.render_s, naive.build_s, naive.render_s) > 0
+    assert ours.html_bytes > 10_000 and naive.html_bytes > 10_000
+
+
+def test_naive_map_draws_one_marker_per_point_with_local_leaflet():
+    rendered = naive_map(_city(), max_cases=20).get_root().render()
+    assert rendered.count("L.circleMarker(") == 8 + 10 + 20
+    assert "/app/static/vendor/leaflet/leaflet.js" in rendered
+    assert "https://" not in rendered
+
+
+def test_summary_and_table_mark_runs_past_the_cap():
+    ours = [
+        Paint(1.0, cold=Visit(2.0, 1.5, 1.8, 900_000), warm=Visit(0.8, 0.2, 0.5, 800_000)),
+        Paint(1.2, cold=Visit(2.4, 1.6, 2.0, 1_000_000), warm=Visit(1.0, 0.2, 0.5, 800_000)),
+    ]
+    naive = [Paint(1.1, cold=Visit(None, 2.0, 3.0, 500))]
+    s_ours, s_naive = summarize(ours), summarize(naive)
+    assert s_ours["cold_painted_s"] == pytest.approx(2.2) and s_ours["cold_ws_bytes"] == 950_000
+    assert s_ours["cold_browser_s"] == pytest.approx(0.3) and s_ours["warm_browser_s"] == pytest.approx(0.4)
+    assert s_naive["cold_painted_s"] is None and s_naive["cold_ws_bytes"] is None
+    assert "cold_last_s" not in s_naive and "warm_painted_s" not in s_naive and summarize([]) == {}
+    lines = table(s_ours, s_naive, cap_s=120).splitlines()
+    painted = next(line for line in lines if line.startswith("first paint, cold"))
+    assert "2.20 s" in painted and "> 120 s" in painted and "> 55x" in painted
+    assert "ours pass, naive FAIL" in painted
+    warm = next(line for line in lines if line.startswith("first paint, warm"))
+    assert "0.90 s" in warm and "naive n/a" in warm
+    assert "n/a" in next(line for line in lines if line.startswith("folium HTML"))
