@@ -292,3 +292,12 @@ def test_compact_json_cannot_close_a_script_block():
     text = compact_json({"a": "</script><!-- & é"})
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == {"a": "</script><!-- & é"}
+
+
+def test_classify_agrees_with_mapclassify_quantiles():
+    import mapclassify
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.lognormal(5, 1.2, 2_019), rng.integers(0, 40, 500).astype(float)])
+    for k in (3, 5, 7):
+        _, uppers = classify(values, k=k)
+        np.testing.assert_allclose(uppers, np.unique(mapclassify.Quantiles(values, k=k).bins))
