@@ -513,7 +513,7 @@ def _point_collection(points: gpd.GeoDataFrame, props: dict[str, list]) -> dict:
 
 def _station_radius(staff: float) -> float:
     """Marker radius in pixels: area grows with staff; small, as a city has thousands."""
-    return 1.5 + 1.2 * float(np.sqrt(max(staff, 0.0)))
+    return 1.0 + 0.9 * float(np.sqrt(max(staff, 0.0)))
 
 
 def _add_stations(groups: LayerGroups, stations: gpd.GeoDataFrame, lang: str) -> tuple:
@@ -524,8 +524,9 @@ def _add_stations(groups: LayerGroups, stations: gpd.GeoDataFrame, lang: str) ->
     CompactGeoJson(
         _point_collection(stations, props),
         name=translate("layer.stations", lang),
-        marker=folium.CircleMarker(radius=3, fill=True, fill_color=STATION_COLOUR, fill_opacity=0.8,
-                                   color=STATION_COLOUR, weight=0.5),
+        # light: at city zoom 2,400 stations must not hide the communities under them
+        marker=folium.CircleMarker(radius=3, fill=True, fill_color=STATION_COLOUR, fill_opacity=0.55,
+                                   color="#ffffff", weight=0.4),
         style_function=lambda f: {"radius": round(_station_radius(f["properties"]["staff"]), 1)},
         tooltip=_tooltip(["label", "staff"],
                          [translate("tooltip.name", lang), translate("tooltip.staff", lang)]),
@@ -566,6 +567,36 @@ def _absent(key: str, lang: str) -> tuple:
     return (key, translate(f"layername.{key}", lang), [("", translate(f"legend.absent_{key}", lang))])
 
 
+class FitOnResize(MacroElement):
+    """Fit the map to ``bounds`` again whenever its frame is resized, until the user moves it.
+
+    Streamlit sizes a component's frame after the map has been drawn, so the
+    first fit is made for the wrong width; this keeps the whole city in view.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }}, moved = false;
+    map.on("dragstart", function () { moved = true; });
+    map.getContainer().addEventListener("wheel", function () { moved = true; }, {passive: true});
+    window.addEventListener("resize", function () {
+        if (moved) { return; }
+        map.invalidateSize();
+        map.fitBounds({{ this.bounds|tojson }}, {paddingTopLeft: [10, 10], paddingBottomRight: [10, 190]});
+    });
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitOnResize"
+        self.bounds = bounds
+
+
 class LayerGroups(list):
     """The overview's layers, each a named :class:`folium.FeatureGroup` (one LayerControl entry)."""
 
@@ -585,9 +616,12 @@ def overview_base_map(layers: MapLayers, *, height: int | str = "100%") -> foliu
     and never blanks the map.
     """
     minx, miny, maxx, maxy = layers.bounds
+    # Quarter zoom steps let the city fill the frame; the bottom padding keeps it above the legend.
     m = offline_map(location=((miny + maxy) / 2, (minx + maxx) / 2), zoom_start=9,
-                    control_scale=True, height=height)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+                    control_scale=True, height=height, zoom_snap=0.25, zoom_delta=0.5)
+    bounds = [[miny, minx], [maxy, maxx]]
+    m.fit_bounds(bounds, padding_top_left=(10, 10), padding_bottom_right=(10, 190))
+    FitOnResize(bounds).add_to(m)
     return m
 
 
