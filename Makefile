@@ -22,6 +22,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 ## demo: create the virtual environment, install, and serve the app (http://localhost:$(PORT))
 demo: $(VENV)/.installed
+	$(BIN)/python -m dashboard.offline
 	$(BIN)/atlas info "$(or $(DATASET),demo)"
 	ATLAS_DATASET="$(DATASET)" $(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
 
@@ -31,6 +32,7 @@ system-deps:
 
 ## test: install the test extra and run the whole suite
 test: $(VENV)/.installed-test system-deps
+	$(BIN)/python -m dashboard.offline
 	$(BIN)/python -m pytest
 
 ## bench: benchmarks, each printed beside its baseline

@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -36,6 +37,7 @@ import folium
 
 from benchmarks.apps import naive_overview
 from dashboard.maps import overview_map, prepare_layers
+from geodata.cache import load_dataset_cached
 from geodata.load import load_dataset
 from geodata.schema import Dataset
 from tests.e2e.harness import (
@@ -450,8 +452,12 @@ def _counts(dataset: Dataset) -> dict[str, int]:
 
 
 def _browser_runs(args: argparse.Namespace) -> dict[str, list[Paint]]:
+    # As `make demo` does (it runs `atlas info` first): the validated dataset is in the cache.
+    cache = Path(tempfile.mkdtemp(prefix="atlas-bench-cache-"))
+    load_dataset_cached(args.dataset, directory=cache)
     env = {
         "ATLAS_DATASET": "" if args.dataset == "demo" else str(args.dataset),
+        "ATLAS_CACHE_DIR": str(cache),
         naive_overview.CASES_ENV: "" if args.naive_cases is None else str(args.naive_cases),
     }
     apps = [app.strip() for app in args.apps.split(",") if app.strip()]
