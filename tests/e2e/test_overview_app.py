@@ -52,6 +52,16 @@ def test_overview_map_offline_and_bilingual(streamlit_app, offline_page, wait_fo
     expect(legend.get_by_text("服务民生工作站（圆圈大小 = 工作人员数）")).to_be_visible()
     screenshot(offline_page, "overview_zh")
 
+    # A click on the map fills the facts panel beside it; only the map fragment reruns.
+    hint = offline_page.get_by_text("点击地图上的社区或村，在这里查看")
+    expect(hint).to_be_visible()
+    box = frame.frame_element().bounding_box()
+    offline_page.mouse.click(box["x"] + box["width"] * 0.52, box["y"] + box["height"] * 0.35)
+    expect(offline_page.get_by_text("所属区县")).to_be_visible(timeout=30_000)
+    expect(hint).to_have_count(0)
+    expect(offline_page.get_by_role("heading", name="民生服务总览")).to_be_visible()
+    screenshot(offline_page, "overview_zh_clicked")
+
     _choose_language(offline_page, "简体中文", "English")
     expect(offline_page.get_by_role("heading", name="Overview of citizen services")).to_be_visible(timeout=60_000)
     frame = wait_for_map(offline_page, 60_000)
