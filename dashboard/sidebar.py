@@ -18,8 +18,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import DEFAULT_LANG, LANGUAGES, t, translate
-from geodata.errors import AtlasError, DatasetRejected
 from geodata.cache import load_dataset_cached
+from geodata.errors import AtlasError, DatasetRejected
 from geodata.report import ValidationReport
 from geodata.schema import Dataset
 
