@@ -17,14 +17,6 @@ APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 TIMEOUT = 180
 
 
-def _demo_built() -> bool:
-    try:
-        from geodata.demo import DEMO_DIR
-    except ImportError:
-        return False
-    return any(Path(DEMO_DIR).glob("*.gpkg"))
-
-
 def _app(monkeypatch, source: Path | str | None, lang: str | None = None) -> AppTest:
     if source is None:
         monkeypatch.delenv("ATLAS_DATASET", raising=False)
@@ -151,7 +143,6 @@ def test_unreadable_source_is_reported(monkeypatch, tmp_path):
     assert at.error[0].value.startswith("The dataset could not be opened")
 
 
-@pytest.mark.skipif(not _demo_built(), reason="demo city not built")
 def test_overview_on_demo_city(monkeypatch):
     at = _app(monkeypatch, None)
     assert not at.exception
