@@ -633,6 +633,8 @@ def overview_groups(
     tiers: Sequence[int] = TIERS,
     show_cases: bool = True,
     layers: MapLayers | None = None,
+    tiles_url: str | None = None,
+    tiles_attribution: str = "",
 ) -> LayerGroups:
     """The overview's layers as feature groups: districts, communities, stations, service points, cases.
 
@@ -650,6 +652,9 @@ def overview_groups(
         Whether to draw the case hexagons.
     layers
         The result of :func:`prepare_layers` (pass a cached one); computed when omitted.
+    tiles_url, tiles_attribution
+        A web tile backdrop drawn under everything (``None``: none, the default;
+        the district boundaries are the basemap and nothing leaves the machine).
 
     Returns
     -------
@@ -661,6 +666,10 @@ def overview_groups(
         raise ValueError(f"choropleth must be one of {', '.join(CHOROPLETHS)}, got {choropleth!r}")
     layers = layers or prepare_layers(dataset)
     groups = LayerGroups()
+    if tiles_url:
+        name = translate("layer.web_tiles", lang)
+        folium.TileLayer(tiles_url, attr=tiles_attribution or tiles_url, max_zoom=18, overlay=True,
+                         name=name).add_to(groups.new(name))
     sections = [_add_communities(groups, layers, choropleth, lang)]
     if show_cases:
         sections.append(_add_hexagons(groups, layers, lang) if layers.hexagons is not None

@@ -16,6 +16,7 @@ from dashboard.maps import (
     overview_groups,
     prepare_layers,
 )
+from dashboard.settings import settings
 from dashboard.sidebar import current_dataset, load_cached, plain_markdown
 from geodata.overview import OverviewKpis, area_at, area_facts, overview_kpis
 from geodata.schema import TIERS
@@ -71,7 +72,7 @@ def _kpi_tiles(k: OverviewKpis, lang: str) -> None:
         column.metric(t(key), value, help=help_text)
 
 
-def _controls(layers: MapLayers, lang: str) -> tuple[str, list[int], bool]:
+def _controls(layers: MapLayers, lang: str) -> tuple[str, list[int], bool, bool]:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     has_cases = "cases" in layers.communities.columns
     options = list(CHOROPLETHS) if has_cases else ["population"]
@@ -81,9 +82,13 @@ def _controls(layers: MapLayers, lang: str) -> tuple[str, list[int], bool]:
                                         default=options[0], required=True, key="ov_choropleth") or options[0]
     show_cases = right.toggle(t("overview.hexagons"), value=has_cases, disabled=not has_cases,
                               key="ov_hexagons")
+    web = settings()
+    tiles = web.tiles_url is not None and right.toggle(
+        t("overview.web_tiles"), value=False, help=t("overview.web_tiles_help", host=web.tiles_host),
+        key="ov_tiles")
     tiers = st.pills(t("overview.tiers"), list(TIERS), selection_mode="multi", default=DEFAULT_TIERS,
                      format_func=lambda tier: t(f"tier.{tier}", lang), key="ov_tiers")
-    return choropleth, list(tiers or []), bool(show_cases and has_cases)
+    return choropleth, list(tiers or []), bool(show_cases and has_cases), bool(tiles)
 
 
 def _clicked_area(dataset, out: dict | None) -> str | None:
@@ -118,14 +123,17 @@ def _facts_panel(source: str, area_id: str | None, lang: str) -> None:
 
 
 @st.fragment
-def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: bool) -> None:
+def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: bool, tiles: bool) -> None:
     lang = current_lang()
     dataset = load_cached(source).dataset
     layers = _layers(source)
     # One base map per dataset; a changed view swaps only the layer groups, so streamlit-folium
     # keeps the map (and the zoom the user chose) instead of blanking it.
+    web = settings()
     groups = overview_groups(dataset, lang=lang, choropleth=choropleth, tiers=tiers,
-                             show_cases=show_cases, layers=layers)
+                             show_cases=show_cases, layers=layers,
+                             tiles_url=web.tiles_url if tiles else None,
+                             tiles_attribution=web.tiles_attribution)
     map_col, facts_col = st.columns([3, 1.1])
     with map_col:
         out = st_folium(overview_base_map(layers), key="overview_map", height=MAP_HEIGHT,
@@ -150,8 +158,7 @@ def main() -> None:
         st.session_state.update(ov_source=source, ov_area=None, ov_last_click=None)
     st.caption(f"{dataset.name} · {t('overview.as_of', date=dataset.today().isoformat())}")
     _kpi_tiles(_kpis(source), lang)
-    choropleth, tiers, show_cases = _controls(_layers(source), lang)
-    _map_and_facts(source, choropleth, tiers, show_cases)
+    _map_and_facts(source, *_controls(_layers(source), lang))
 
 
 main()
