@@ -225,16 +225,24 @@ def _candidate_pairs(
     return np.concatenate(area_parts), np.concatenate(disc_parts)
 
 
-def _covered_area_m2(polygons: np.ndarray, reach: np.ndarray, stations: np.ndarray, quad_segs: int) -> np.ndarray:
+def _covered_area_m2(
+    polygons: np.ndarray, reach: np.ndarray, stations: np.ndarray, quad_segs: int
+) -> np.ndarray:
     """Area of each polygon within reach of at least one station, in the polygons' units squared.
 
-    Each polygon is clipped by each disc that touches it; the clipped pieces
+    A polygon inside one disc is wholly covered. Every other polygon is
+    clipped by each disc that touches it; the clipped pieces
     of one polygon are gathered into one (overlapping) MultiPolygon and made
     valid with GEOS's "structure" method, which unions overlapping elements
     -- one vectorised call over all polygons instead of a union per polygon.
     """
     covered = np.zeros(len(polygons))
     area_idx, discs = _candidate_pairs(polygons, reach, stations, quad_segs)
+    # shortcut: a polygon inside one disc is wholly covered; drop all its pairs
+    whole = np.zeros(len(polygons), dtype=bool)
+    whole[area_idx[shapely.covers(discs, polygons[area_idx])]] = True
+    covered[whole] = shapely.area(polygons[whole])
+    area_idx, discs = area_idx[~whole[area_idx]], discs[~whole[area_idx]]
     if len(area_idx) == 0:
         return covered
     pieces = shapely.intersection(polygons[area_idx], discs)
@@ -286,9 +294,7 @@ def covered_share(
         If the dataset has no stations layer, or a reach is not positive.
     """
     communities, crs, polygons = _community_frame(dataset)
-    reach = reach_by_kind(
-        _kinds(communities), urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m
-    )
+    reach = reach_by_kind(_kinds(communities), urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m)
     stations = shapely.points(_station_xy(dataset, crs))
     area = shapely.area(polygons)
     covered = _covered_area_m2(polygons, reach, stations, quad_segs)
@@ -325,9 +331,7 @@ def _population(communities: gpd.GeoDataFrame) -> np.ndarray:
 # --------------------------------------------------------------------------- 2SFCA
 
 
-def _catchment(
-    demand_xy: np.ndarray, supply_xy: np.ndarray, reach_m: np.ndarray
-) -> sp.csr_matrix:
+def _catchment(demand_xy: np.ndarray, supply_xy: np.ndarray, reach_m: np.ndarray) -> sp.csr_matrix:
     """Sparse 0/1 matrix (demand x supply): 1 where the Euclidean distance is ``<=`` the demand's reach.
 
     The k-d tree proposes pairs a little beyond the largest reach; the
@@ -379,8 +383,9 @@ def two_step_fca(
     numpy.ndarray
         ``A_i``, supply per unit of demand, for each demand site. Where
         ``access`` leaves gaps this returns 0: a demand site with no supply
-        in reach (``access``: NaN), and a supply site with no demand in reach
-        contributes nothing (``access``: ``S_j / 0``, reaching nobody).
+        in reach (``access``: NaN), and a supply site whose catchment holds
+        no demand contributes nothing (``access``: ``S_j / 0``, infinite
+        access at the zero-demand sites in its catchment).
     """
     demand_xy = np.asarray(demand_xy, dtype=float).reshape(-1, 2)
     supply_xy = np.asarray(supply_xy, dtype=float).reshape(-1, 2)
