@@ -1,4 +1,4 @@
-"""The ``atlas`` command line: validate and describe datasets.
+"""The ``atlas`` command line: validate, describe and analyse datasets.
 
 Exit codes: 0 success, 1 the dataset has errors, 2 usage.
 """
@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from geodata.cache import load_dataset_cached
+from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M
 from geodata.errors import AtlasError, DatasetRejected
 from geodata.info import describe_dataset
 from geodata.load import validate_dataset
+from geodata.underserved import AREAS_COLUMNS, DEFAULT_WINDOW_DAYS, totals, underserved_index
 
 __all__ = ["main"]
 
@@ -67,6 +71,57 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _json_number(value: object) -> object:
+    """``value``, with NaN and infinite floats as ``None`` (JSON has no such numbers)."""
+    if isinstance(value, dict):
+        return {key: _json_number(item) for key, item in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    try:
+        dataset = load_dataset_cached(args.dataset)
+    except DatasetRejected as exc:
+        print(exc.report.format_text(), file=sys.stderr)
+        return EXIT_ERRORS
+    frame = underserved_index(
+        dataset,
+        urban_reach_m=args.urban_reach_m,
+        rural_reach_m=args.rural_reach_m,
+        window_days=args.window_days,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    frame[list(AREAS_COLUMNS)].to_csv(out / "areas.csv", index=False, encoding="utf-8")
+    summary = _json_number(totals(frame, dataset))
+    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"wrote {out / 'areas.csv'} ({len(frame):,} communities) and {out / 'summary.json'}")
+    return EXIT_OK
+
+
+def _add_analyze(sub: argparse._SubParsersAction, dataset_help: str) -> None:
+    analyze = sub.add_parser(
+        "analyze", help="rank communities by the underserved index; write areas.csv and summary.json"
+    )
+    analyze.add_argument("dataset", help=dataset_help)
+    analyze.add_argument("--out", required=True, help="folder to write areas.csv and summary.json into")
+    analyze.add_argument(
+        "--urban-reach-m",
+        type=float,
+        default=DEFAULT_URBAN_REACH_M,
+        help="reach in urban communities, metres",
+    )
+    analyze.add_argument(
+        "--rural-reach-m", type=float, default=DEFAULT_RURAL_REACH_M, help="reach in rural villages, metres"
+    )
+    analyze.add_argument(
+        "--window-days", type=int, default=DEFAULT_WINDOW_DAYS, help="pressure window, days up to today"
+    )
+    analyze.set_defaults(func=_cmd_analyze)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``atlas`` and its subcommands."""
     parser = argparse.ArgumentParser(prog="atlas", description="Minsheng Atlas command line.")
@@ -80,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("dataset", help=dataset_help)
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(func=_cmd_info)
+    _add_analyze(sub, dataset_help)
     return parser
 
 
