@@ -37,6 +37,10 @@ from geodata.errors import DataError
 from geodata.schema import Dataset
 
 __all__ = [
+    "analysis_crs",
+    "community_rows",
+    "require_stations",
+    "station_staff",
     "DEFAULT_QUAD_SEGS",
     "DEFAULT_RURAL_REACH_M",
     "DEFAULT_URBAN_REACH_M",
@@ -63,7 +67,7 @@ PER_10K = 10_000.0
 # --------------------------------------------------------------------------- helpers
 
 
-def _data_crs(areas: gpd.GeoDataFrame) -> pyproj.CRS:
+def analysis_crs(areas: gpd.GeoDataFrame) -> pyproj.CRS:
     """The metric CRS (UTM zone) at the centre of the areas' bounds."""
     geometry = areas.geometry
     if geometry.crs is not None and not geometry.crs.equals(pyproj.CRS.from_epsg(4326)):
@@ -72,7 +76,7 @@ def _data_crs(areas: gpd.GeoDataFrame) -> pyproj.CRS:
     return metric_crs((minx + maxx) / 2.0, (miny + maxy) / 2.0)
 
 
-def _communities(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def community_rows(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The community-level rows (every row when the layer has no ``level`` column)."""
     if "level" not in areas.columns:
         return areas
@@ -86,7 +90,7 @@ def _area_index(areas: gpd.GeoDataFrame) -> pd.Index:
     return areas.index
 
 
-def _stations(dataset: Dataset) -> gpd.GeoDataFrame:
+def require_stations(dataset: Dataset) -> gpd.GeoDataFrame:
     """The stations layer, or a :class:`DataError` saying the analysis needs one."""
     if dataset.stations is None:
         raise DataError(f"dataset {dataset.name!r} has no stations layer; coverage needs one")
@@ -114,7 +118,7 @@ def _xy(points: np.ndarray) -> np.ndarray:
 
 def _station_xy(dataset: Dataset, crs: pyproj.CRS) -> np.ndarray:
     """Station coordinates in ``crs`` (stations without a location dropped)."""
-    stations = _stations(dataset)
+    stations = require_stations(dataset)
     geoms = stations.geometry.to_crs(crs).to_numpy()
     return _xy(geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)])
 
@@ -165,7 +169,7 @@ def population_centres(areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
     geopandas.GeoSeries
         Points in the CRS of ``areas``, indexed by ``area_id``.
     """
-    crs = _data_crs(areas)
+    crs = analysis_crs(areas)
     centres = _centres(areas.geometry.to_crs(crs).to_numpy())
     out = gpd.GeoSeries(centres, index=_area_index(areas), crs=crs, name="centre")
     return out.to_crs(areas.crs) if areas.crs is not None else out
@@ -173,8 +177,8 @@ def population_centres(areas: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 def _community_frame(dataset: Dataset) -> tuple[gpd.GeoDataFrame, pyproj.CRS, np.ndarray]:
     """Communities, the metric CRS, and their polygons in it."""
-    crs = _data_crs(dataset.areas)
-    communities = _communities(dataset.areas)
+    crs = analysis_crs(dataset.areas)
+    communities = community_rows(dataset.areas)
     return communities, crs, communities.geometry.to_crs(crs).to_numpy()
 
 
@@ -439,10 +443,10 @@ def accessibility_per_10k(
     """
     communities, crs, polygons = _community_frame(dataset)
     reach = reach_by_kind(_kinds(communities), urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m)
-    stations = _stations(dataset)
+    stations = require_stations(dataset)
     geoms = stations.geometry.to_crs(crs).to_numpy()
     located = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
-    staff = _staff(stations)[located]
+    staff = station_staff(stations)[located]
     score = two_step_fca(
         _xy(_centres(polygons)),
         np.nan_to_num(_population(communities), nan=0.0),
@@ -453,7 +457,7 @@ def accessibility_per_10k(
     return pd.Series(score * PER_10K, index=_area_index(communities), name="access_per_10k")
 
 
-def _staff(stations: gpd.GeoDataFrame) -> np.ndarray:
+def station_staff(stations: gpd.GeoDataFrame) -> np.ndarray:
     """Staff per station (1 where the column is absent or a value unknown, as the loader does)."""
     if "staff" not in stations.columns:
         return np.ones(len(stations))

@@ -43,13 +43,13 @@ from geodata.coverage import (
     DEFAULT_RURAL_REACH_M,
     DEFAULT_URBAN_REACH_M,
     PER_10K,
-    _communities,
-    _data_crs,
-    _staff,
-    _stations,
     accessibility_per_10k,
+    analysis_crs,
+    community_rows,
     covered_share,
     nearest_station_m,
+    require_stations,
+    station_staff,
 )
 from geodata.errors import DataError
 from geodata.schema import Dataset
@@ -151,8 +151,8 @@ def _named_station(cases: gpd.GeoDataFrame, station_ids: pd.Index) -> np.ndarray
 def _nearest_station(dataset: Dataset, cases: gpd.GeoDataFrame, todo: np.ndarray) -> np.ndarray:
     """Position of the nearest located station for the cases where ``todo`` (-1 elsewhere)."""
     found = np.full(len(cases), -1, dtype=np.intp)
-    stations = _stations(dataset)
-    crs = _data_crs(dataset.areas)
+    stations = require_stations(dataset)
+    crs = analysis_crs(dataset.areas)
     has_xy = _located(stations.geometry)
     if not has_xy.any() or not todo.any():
         return found
@@ -165,7 +165,7 @@ def _nearest_station(dataset: Dataset, cases: gpd.GeoDataFrame, todo: np.ndarray
 
 def _assign_cases(dataset: Dataset, cases: gpd.GeoDataFrame) -> np.ndarray:
     """Position of the station each case belongs to: the named one, else the nearest (-1: neither)."""
-    station_ids = pd.Index(_stations(dataset)["station_id"].to_numpy())
+    station_ids = pd.Index(require_stations(dataset)["station_id"].to_numpy())
     assigned = _named_station(cases, station_ids)
     todo = (assigned < 0) & _located(cases.geometry)
     nearest = _nearest_station(dataset, cases, todo)
@@ -236,12 +236,12 @@ def station_pressure(
     """
     _check_days(window_days=window_days)
     today = today or dataset.today()
-    stations = _stations(dataset)
+    stations = require_stations(dataset)
     cases = _cases(dataset)
     cases = cases[_in_window(cases, today, window_days)]
     assigned = _assign_cases(dataset, cases)
     counts = np.bincount(assigned[assigned >= 0], minlength=len(stations)).astype(float)
-    staff = _staff(stations)
+    staff = station_staff(stations)
     with np.errstate(invalid="ignore", divide="ignore"):
         pressure = counts / staff
     out = pd.DataFrame(
@@ -307,7 +307,7 @@ def community_pressure(
 
 def _community_ids(dataset: Dataset) -> pd.Index:
     """The ``area_id`` of every community, in layer order."""
-    return pd.Index(_communities(dataset.areas)["area_id"].to_numpy(), name="area_id")
+    return pd.Index(community_rows(dataset.areas)["area_id"].to_numpy(), name="area_id")
 
 
 # --------------------------------------------------------------------------- backlog
@@ -315,7 +315,7 @@ def _community_ids(dataset: Dataset) -> pd.Index:
 
 def _case_community(dataset: Dataset, cases: gpd.GeoDataFrame) -> np.ndarray:
     """The community of each case: by location, else that of the station it names (None: neither)."""
-    communities = _communities(dataset.areas)
+    communities = community_rows(dataset.areas)
     result = np.full(len(cases), None, dtype=object)
     located = np.flatnonzero(_located(cases.geometry))
     if len(located):
@@ -522,7 +522,7 @@ def _components(
     today: dt.date | None,
 ) -> pd.DataFrame:
     """One row per community with its name, district and every raw component."""
-    communities = _communities(dataset.areas)
+    communities = community_rows(dataset.areas)
     ids = _community_ids(dataset)
     coverage = covered_share(dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m)
     frame = pd.DataFrame(
@@ -591,8 +591,8 @@ def totals(frame: pd.DataFrame, dataset: Dataset) -> dict[str, dict]:
         keys of :data:`TOTAL_KEYS`: residents, residents, 0-1, a count, people,
         staff per 10,000 residents. NaN where the population is 0 or unknown.
     """
-    stations = _stations(dataset)
-    staff = _staff(stations)
+    stations = require_stations(dataset)
+    staff = station_staff(stations)
     station_district = district_names(dataset.areas).reindex(_station_area(stations)).to_numpy(dtype=object)
     per_station = pd.DataFrame({"district": station_district, "staff": staff})
     by_station = per_station.groupby("district").agg(stations=("staff", "size"), staff=("staff", "sum"))
