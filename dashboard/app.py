@@ -26,6 +26,7 @@ _static_assets()
 
 pages = [
     st.Page("pages/overview.py", title=t("page.overview"), url_path="overview", default=True),
+    st.Page("pages/gaps.py", title=t("page.gaps"), url_path="gaps"),
     st.Page("pages/data.py", title=t("page.data"), url_path="data"),
 ]
 page = st.navigation(pages)

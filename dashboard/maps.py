@@ -42,6 +42,10 @@ __all__ = [
     "compact_json",
     "display_geometries",
     "facts_rows",
+    "GAP_MEASURES",
+    "GapMeasure",
+    "gap_groups",
+    "gap_value_texts",
     "geometry_dicts",
     "LayerGroups",
     "overview_base_map",
@@ -781,3 +785,142 @@ def facts_rows(facts: dict, lang: str) -> list[tuple[str, str]]:
                    else _tier_summary(points, lang))
     rows.append((translate("facts.service_points", lang), points_text))
     return rows + _case_rows(facts, lang)
+
+
+# -------------------------------------------------------------------- gap view
+
+
+@dataclass(frozen=True)
+class GapMeasure:
+    """How one measure of the gap view is shown: scale, decimals, direction.
+
+    Attributes
+    ----------
+    scale
+        Factor from the engine's value to the shown one (100 for a 0-1 share shown in %).
+    digits
+        Decimal places shown.
+    higher_is_worse
+        Whether a higher value means more underserved (chooses the palette).
+    """
+
+    scale: float
+    digits: int
+    higher_is_worse: bool
+
+
+GAP_MEASURES: dict[str, GapMeasure] = {
+    "underserved_index": GapMeasure(1.0, 2, True),
+    "covered_share": GapMeasure(100.0, 0, False),
+    "nearest_station_m": GapMeasure(1.0, 0, True),
+    "access_per_10k": GapMeasure(1.0, 1, False),
+    "pressure": GapMeasure(1.0, 1, True),
+    "backlog": GapMeasure(1.0, 0, True),
+}
+"""The measures the gap view can colour by: the index and each of its components."""
+
+WORSE_COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")  # Reds: higher = worse
+BETTER_COLOURS = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")  # Greens: higher = better
+SELECTED_COLOUR = "#00bcd4"
+
+
+def gap_value_texts(values: Sequence[float] | np.ndarray, measure: str, lang: str) -> list[str]:
+    """Each value of ``measure`` (engine units) as shown, with its unit; "no data" for NaN."""
+    spec = GAP_MEASURES[measure]
+    key = f"gaps.value.{measure}"
+    return [translate(key, lang, n=format_number(v * spec.scale, lang, digits=spec.digits))
+            if np.isfinite(v) else translate("legend.no_data", lang)
+            for v in np.asarray(values, dtype=float)]
+
+
+def _gap_props(communities: gpd.GeoDataFrame, values: np.ndarray, measure: str, lang: str,
+               fills: list[str]) -> dict[str, list]:
+    return {
+        "area_id": communities["area_id"].astype(str).tolist(),
+        "label": _labels(communities, lang),
+        "district": _esc(communities["district"]),
+        "value": _esc(gap_value_texts(values, measure, lang)),
+        "fill": fills,
+    }
+
+
+def _add_gap_choropleth(groups: LayerGroups, communities: gpd.GeoDataFrame, shapes: Sequence,
+                        measure: str, lang: str) -> tuple:
+    spec = GAP_MEASURES[measure]
+    values = communities[measure].to_numpy(dtype=float)
+    palette = WORSE_COLOURS if spec.higher_is_worse else BETTER_COLOURS
+    classes, uppers = classify(values * spec.scale)
+    fills = [palette[c] if c >= 0 else NO_DATA_COLOUR for c in classes]
+    name = translate(f"gaps.measure.{measure}", lang)
+    CompactGeoJson(
+        _collection(shapes, _gap_props(communities, values, measure, lang, fills)),
+        name=translate("layer.communities", lang),
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75,
+                                  "color": "#666666", "weight": 0.5},
+        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
+        tooltip=_tooltip(["label", "district", "value"],
+                         [translate("tooltip.name", lang), translate("tooltip.district", lang), name]),
+        zoom_on_click=False,
+    ).add_to(groups.new(translate("layer.communities", lang)))
+    labels = _class_labels(values * spec.scale, uppers, lang, digits=spec.digits)
+    items = [(_box(palette[i]), label) for i, label in enumerate(labels)]
+    if (classes < 0).any():
+        items.append((_box(NO_DATA_COLOUR), translate("legend.no_data", lang)))
+    title = translate("gaps.with_unit", lang, name=name, unit=translate(f"gaps.unit.{measure}", lang))
+    return ("communities", title, items)
+
+
+def _add_selected(groups: LayerGroups, communities: gpd.GeoDataFrame, shapes: Sequence, lang: str) -> tuple:
+    props = {"area_id": communities["area_id"].astype(str).tolist(), "label": _labels(communities, lang)}
+    CompactGeoJson(
+        _collection(shapes, props),
+        name=translate("gaps.layer_selected", lang),
+        style_function=lambda f: {"fill": False, "color": SELECTED_COLOUR, "weight": 5, "opacity": 1.0},
+        interactive=False,
+    ).add_to(groups.new(translate("gaps.layer_selected", lang)))
+    return ("selected", translate("gaps.layer_selected", lang), [(_line(SELECTED_COLOUR, 5), "")])
+
+
+def gap_groups(
+    layers: MapLayers, frame: pd.DataFrame, *, measure: str, lang: str, selected: str | None = None
+) -> LayerGroups:
+    """The gap view's layers on :func:`overview_base_map`: districts, the choropleth, the selection.
+
+    Parameters
+    ----------
+    layers
+        The result of :func:`prepare_layers` (simplified community shapes).
+    frame
+        Rows of :func:`geodata.underserved.underserved_index` to draw (e.g.
+        one district's); communities not in it are left out.
+    measure
+        A key of :data:`GAP_MEASURES`.
+    lang
+        Interface language code.
+    selected
+        ``area_id`` of the community outlined thickly, if any.
+
+    Returns
+    -------
+    LayerGroups
+        Localized groups; the last one, out of the layer control, holds the legend.
+    """
+    if measure not in GAP_MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(GAP_MEASURES)}, got {measure!r}")
+    values = frame.set_index("area_id")[[measure, "district"]]
+    keep = layers.communities["area_id"].isin(values.index).to_numpy()
+    communities = layers.communities.loc[keep, ["area_id", "name", "name_en", "geometry"]].copy()
+    communities[measure] = values[measure].reindex(communities["area_id"]).to_numpy(dtype=float)
+    communities["district"] = values["district"].reindex(communities["area_id"]).to_numpy(dtype=object)
+    shapes = [s for s, k in zip(layers.shapes["communities"], keep, strict=True) if k]
+    groups = LayerGroups()
+    sections = [_add_districts(groups, layers, lang),
+                _add_gap_choropleth(groups, communities, shapes, measure, lang)]
+    chosen = (communities["area_id"] == selected).to_numpy()
+    if chosen.any():
+        picked = [s for s, k in zip(shapes, chosen, strict=True) if k]
+        sections.append(_add_selected(groups, communities[chosen], picked, lang))
+    Legend(translate("legend.title", lang), sections).add_to(groups.new("legend", control=False))
+    for group in groups:
+        localize(group)
+    return groups

@@ -1,0 +1,147 @@
+"""The gap view: which communities are underserved and why, on a map and in a ranked table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import folium
+from streamlit_folium import st_folium
+
+from dashboard.gapview import (
+    MAP_KEY,
+    MEASURES,
+    TABLE_KEY,
+    explain_rows,
+    export_buttons,
+    export_frame,
+    filter_district,
+    header,
+    note_map_click,
+    ranked_table,
+    sync_selection,
+)
+from dashboard.i18n import current_lang, format_number, format_percent, t
+from dashboard.maps import MapLayers, gap_groups, overview_base_map, prepare_layers
+from dashboard.sidebar import current_dataset, load_cached, plain_markdown
+from geodata.errors import AtlasError
+from geodata.underserved import COMPONENTS, DEFAULT_WINDOW_DAYS, totals, underserved_index
+
+MAP_HEIGHT = 560
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _analysis(source: str, urban_m: float, rural_m: float, window_days: int,
+              weights: tuple[tuple[str, float], ...]) -> tuple[pd.DataFrame, dict]:
+    dataset = load_cached(source).dataset
+    frame = underserved_index(dataset, urban_reach_m=urban_m, rural_reach_m=rural_m,
+                              window_days=window_days, weights=dict(weights))
+    return frame, totals(frame, dataset)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _layers(source: str) -> MapLayers:
+    return prepare_layers(load_cached(source).dataset)
+
+
+def _controls() -> tuple[float, float, tuple[tuple[str, float], ...]]:
+    left, right = st.columns(2)
+    urban = left.slider(t("gaps.urban_reach"), 300, 3000, 1000, step=100, help=t("gaps.reach_help"),
+                        key="gap_urban")
+    rural = right.slider(t("gaps.rural_reach"), 1000, 10000, 3000, step=250, help=t("gaps.reach_help"),
+                         key="gap_rural")
+    with st.expander(t("gaps.weights")):
+        st.caption(t("gaps.weights_help"))
+        columns = st.columns(len(COMPONENTS))
+        weights = tuple((name, float(col.slider(t(f"gaps.measure.{name}"), 0.0, 3.0, 1.0, step=0.5,
+                                                key=f"gap_w_{name}")))
+                        for col, name in zip(columns, COMPONENTS, strict=True))
+    return float(urban), float(rural), weights
+
+
+def _filters(frame: pd.DataFrame, lang: str) -> tuple[str | None, str]:
+    left, right = st.columns(2)
+    districts = [None, *sorted(d for d in frame["district"].dropna().unique())]
+    district = left.selectbox(t("gaps.district"), districts, key="gap_district",
+                              format_func=lambda d: t("gaps.all_districts", lang) if d is None else d)
+    measure = right.selectbox(t("gaps.measure_label"), MEASURES, key="gap_measure",
+                              format_func=lambda m: header(m, lang))
+    return district, measure
+
+
+def _tiles(summary: dict, district: str | None, lang: str) -> None:
+    entry = summary["city"] if district is None else summary["districts"].get(district, {})
+    scope = t("gaps.city") if district is None else district
+    a, b, c = st.columns(3)
+    a.metric(t("gaps.population"), format_number(entry.get("population"), lang))
+    b.metric(t("gaps.covered_share"), format_percent(entry.get("covered_share"), lang, digits=1),
+             help=t("gaps.covered_help"))
+    c.metric(t("gaps.access"), format_number(entry.get("access_per_10k"), lang, digits=1),
+             help=t("gaps.access_help", scope=scope))
+
+
+def _explain(frame: pd.DataFrame, shown: pd.DataFrame, area: str | None, lang: str) -> None:
+    st.subheader(t("gaps.explain_title"))
+    if area is None or area not in set(frame["area_id"]):
+        st.info(t("gaps.explain_hint"))
+        return
+    if area not in set(shown["area_id"]):
+        st.caption(t("gaps.explain_not_shown"))
+    row = frame[frame["area_id"] == area].iloc[0]
+    st.markdown(f"#### {plain_markdown(row['name'])}")
+    index = format_number(row["underserved_index"], lang, digits=2)
+    st.caption(t("gaps.explain_rank", rank=int(row["rank"]), n=len(frame), index=index))
+    st.dataframe(explain_rows(row, frame.attrs.get("weights", {}), lang), hide_index=True)
+    st.caption(t("gaps.explain_note"))
+
+
+@st.fragment
+def _map_table(source: str, frame: pd.DataFrame, shown: pd.DataFrame, measure: str) -> None:
+    lang = current_lang()
+    ids = shown["area_id"].astype(str).tolist()
+    area = sync_selection(ids)
+    layers = _layers(source)
+    map_col, panel_col = st.columns([2.5, 1.5])
+    with map_col:
+        out = st_folium(overview_base_map(layers), key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
+                        feature_group_to_add=gap_groups(layers, shown, measure=measure, lang=lang,
+                                                        selected=area),
+                        layer_control=folium.LayerControl(collapsed=True, position="topright"),
+                        returned_objects=["last_object_clicked", "last_active_drawing"])
+        st.caption(t("gaps.map_caption"))
+    if note_map_click(out):  # a click sync_selection had not seen: draw it highlighted (rare)
+        st.rerun()
+    with panel_col:
+        _explain(frame, shown, area, lang)
+    st.subheader(t("gaps.table"))
+    st.caption(t("gaps.table_caption", n=len(shown)))
+    st.dataframe(ranked_table(shown, lang), hide_index=True, key=TABLE_KEY, on_select="rerun",
+                 selection_mode="single-row")
+
+
+def main() -> None:
+    """Draw the page."""
+    lang = current_lang()
+    dataset = current_dataset()
+    st.title(t("gaps.title"))
+    if dataset is None:
+        st.info(t("error.no_dataset"))
+        return
+    source = st.session_state["dataset_source"]
+    if st.session_state.get("gap_source") != source:  # a new dataset: forget the old selection
+        st.session_state.update(gap_source=source, gap_area=None, gap_last_click=None)
+    st.caption(t("gaps.caption"))
+    urban, rural, weights = _controls()
+    try:
+        frame, summary = _analysis(source, urban, rural, DEFAULT_WINDOW_DAYS, weights)
+    except AtlasError as exc:
+        st.error(t("gaps.failed", message=str(exc)))
+        return
+    district, measure = _filters(frame, lang)
+    shown = filter_district(frame, district)
+    _tiles(summary, district, lang)
+    _map_table(source, frame, shown, measure)
+    export_buttons(export_frame(shown), dataset.areas)
+
+
+main()

@@ -1,0 +1,119 @@
+"""The gap view: AppTest runs of the page on the tiny dataset, and its map layers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.gapview import explain_rows, ranked_table
+from dashboard.maps import gap_groups, overview_base_map, prepare_layers
+from geodata.underserved import underserved_index
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+TIMEOUT = 180
+TITLES = {"zh_CN": "服务缺口：哪些社区服务不足，为什么", "en": "Service gaps: which communities are underserved, and why"}
+
+
+def _gaps(monkeypatch, folder: Path, lang: str, **state) -> AppTest:
+    monkeypatch.setenv("ATLAS_DATASET", str(folder))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    return at.switch_page("pages/gaps.py").run()
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_page_runs_and_ranks_every_community(monkeypatch, tiny_folder, lang):
+    at = _gaps(monkeypatch, tiny_folder, lang)
+    assert not at.exception
+    assert [x.value for x in at.title] == [TITLES[lang]]
+    table = at.dataframe[-1].value
+    assert len(table) == 3
+    assert table.iloc[:, 0].tolist() == [1, 2, 3]
+    assert len(at.metric) == 3
+    assert len(at.get("download_button")) == 3
+
+
+def test_table_headers_carry_units(monkeypatch, tiny_folder):
+    at = _gaps(monkeypatch, tiny_folder, "en")
+    columns = list(at.dataframe[-1].value.columns)
+    assert "Covered share (%)" in columns and "Distance to nearest station (m)" in columns
+    assert "Underserved index (0–1)" in columns and "Workload (cases per staff)" in columns
+
+
+def test_urban_reach_changes_the_covered_share(monkeypatch, tiny_folder):
+    at = _gaps(monkeypatch, tiny_folder, "en")
+    before = _metrics(at)["Covered share"]
+    share = "Covered share (%)"
+    shares_before = dict(zip(at.dataframe[-1].value["Name"], at.dataframe[-1].value[share], strict=True))
+    at.slider(key="gap_urban").set_value(300).run()
+    assert not at.exception
+    assert _metrics(at)["Covered share"] != before
+    shares_after = dict(zip(at.dataframe[-1].value["Name"], at.dataframe[-1].value[share], strict=True))
+    assert shares_after["南湖社区"] < shares_before["南湖社区"] == 100
+
+
+def test_district_filter_limits_table_and_totals(monkeypatch, tiny_folder):
+    at = _gaps(monkeypatch, tiny_folder, "en")
+    at.selectbox(key="gap_district").set_value("双阳区").run()
+    assert not at.exception
+    assert at.dataframe[-1].value["Name"].tolist() == ["太平村"]
+    assert _metrics(at)["Population"] == "500"
+
+
+def test_selected_community_is_explained(monkeypatch, tiny_folder, script_name):
+    at = _gaps(monkeypatch, tiny_folder, "zh_CN", gap_source=str(tiny_folder), gap_area="C2")
+    assert not at.exception
+    heading = [m.value for m in at.markdown if "script" in m.value]
+    assert heading and "<script>" not in heading[0]
+    explanation = at.dataframe[0].value
+    assert len(explanation) == 5 and list(explanation.columns)[-1] == "权重"
+    assert any("全市第 1 名" in c.value for c in at.caption)
+
+
+def test_map_click_selects_the_community(monkeypatch, tiny_folder):
+    at = _gaps(monkeypatch, tiny_folder, "zh_CN")
+    assert any("在地图上点击社区" in i.value for i in at.info)
+    at.session_state["gap_map"] = {"last_object_clicked": {"lat": 43.81, "lng": 125.305},
+                                   "last_active_drawing": {"properties": {"area_id": "C1"}}}
+    at.run()
+    assert not at.exception
+    assert at.session_state["gap_area"] == "C1"
+    assert "#### 南湖社区" in [m.value for m in at.markdown]
+
+
+def test_zero_weights_show_an_error(monkeypatch, tiny_folder):
+    state = {f"gap_w_{name}": 0.0 for name in
+             ("covered_share", "nearest_station_m", "access_per_10k", "pressure", "backlog")}
+    at = _gaps(monkeypatch, tiny_folder, "en", **state)
+    assert not at.exception
+    assert at.error and "weight" in at.error[0].value
+
+
+def test_gap_layers_escape_names_and_outline_the_selection(tiny, script_name):
+    frame = underserved_index(tiny)
+    layers = prepare_layers(tiny)
+    groups = gap_groups(layers, frame, measure="covered_share", lang="en", selected="C1")
+    m = overview_base_map(layers)
+    for group in groups:
+        group.add_to(m)
+    html = m.get_root().render()
+    assert script_name not in html and "<script>alert" not in html
+    assert "\\u0026lt;script\\u0026gt;alert" in html  # HTML-escaped, then JSON-escaped
+    assert len(groups) == 4  # districts, choropleth, selection, legend
+    assert "Covered share (%)" in html
+
+
+def test_explain_rows_and_table(tiny):
+    frame = underserved_index(tiny, weights={"backlog": 0})
+    rows = explain_rows(frame.iloc[0], frame.attrs["weights"], "en")
+    assert rows["Weight"].tolist() == ["1.0", "1.0", "1.0", "1.0", "0.0"]
+    assert ranked_table(frame, "zh_CN")["覆盖率（%）"].tolist() == [63, 100, 100]
