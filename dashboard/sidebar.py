@@ -29,6 +29,7 @@ __all__ = [
     "LoadResult",
     "current_dataset",
     "load_cached",
+    "page_dataset",
     "plain_markdown",
     "render_sidebar",
     "report_table",
@@ -192,3 +193,35 @@ def current_dataset() -> Dataset | None:
     if source is None:
         return None
     return load_cached(source).dataset
+
+
+def page_dataset(
+    title_key: str, *, page: str = "", forget: tuple[str, ...] = ()
+) -> tuple[Dataset, str] | None:
+    """Title a page and return the session's dataset and its source, or show the empty state.
+
+    Parameters
+    ----------
+    title_key
+        Catalog key of the page title.
+    page
+        Prefix of the page's own session keys; with ``forget``, those keys are
+        reset to ``None`` whenever another dataset is opened (an old selection
+        names areas the new dataset may not have).
+    forget
+        The page's session keys that belong to one dataset.
+
+    Returns
+    -------
+    tuple or None
+        ``(dataset, source)``, or ``None`` after telling the user there is no dataset.
+    """
+    st.title(t(title_key))
+    dataset = current_dataset()
+    if dataset is None:
+        st.info(t("error.no_dataset"))
+        return None
+    source = st.session_state["dataset_source"]
+    if forget and st.session_state.get(f"{page}_source") != source:
+        st.session_state.update({f"{page}_source": source, **dict.fromkeys(forget)})
+    return dataset, source

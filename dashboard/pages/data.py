@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import current_lang, format_number, t
-from dashboard.sidebar import current_dataset, plain_markdown, report_table
+from dashboard.sidebar import page_dataset, plain_markdown, report_table
 from geodata.schema import AREA_LEVELS, LAYER_NAMES, Dataset
 
 _EXAMPLE = """\
@@ -84,11 +84,10 @@ def _report(dataset: Dataset, lang: str) -> None:
 def main() -> None:
     """Draw the page."""
     lang = current_lang()
-    st.title(t("data.title"))
-    dataset = current_dataset()
-    if dataset is None:
-        st.info(t("error.no_dataset"))
+    opened = page_dataset("data.title")
+    if opened is None:
         return
+    dataset, _ = opened
     st.markdown(f"**{t('sidebar.name')}**: {plain_markdown(dataset.name)}")
     if dataset.source is not None:
         st.caption(t("data.source_line", path=plain_markdown(str(dataset.source))))

@@ -23,7 +23,7 @@ from dashboard.gapview import (
 )
 from dashboard.i18n import current_lang, format_number, format_percent, t
 from dashboard.maps import MapLayers, gap_groups, overview_base_map, prepare_layers
-from dashboard.sidebar import current_dataset, load_cached, plain_markdown
+from dashboard.sidebar import load_cached, page_dataset, plain_markdown
 from geodata.errors import AtlasError
 from geodata.underserved import COMPONENTS, DEFAULT_WINDOW_DAYS, totals, underserved_index
 
@@ -122,14 +122,10 @@ def _map_table(source: str, frame: pd.DataFrame, shown: pd.DataFrame, measure: s
 def main() -> None:
     """Draw the page."""
     lang = current_lang()
-    dataset = current_dataset()
-    st.title(t("gaps.title"))
-    if dataset is None:
-        st.info(t("error.no_dataset"))
+    opened = page_dataset("gaps.title", page="gap", forget=("gap_area", "gap_last_click"))
+    if opened is None:
         return
-    source = st.session_state["dataset_source"]
-    if st.session_state.get("gap_source") != source:  # a new dataset: forget the old selection
-        st.session_state.update(gap_source=source, gap_area=None, gap_last_click=None)
+    dataset, source = opened
     st.caption(t("gaps.caption"))
     urban, rural, weights = _controls()
     try:

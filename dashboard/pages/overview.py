@@ -17,7 +17,7 @@ from dashboard.maps import (
     prepare_layers,
 )
 from dashboard.settings import settings
-from dashboard.sidebar import current_dataset, load_cached, plain_markdown
+from dashboard.sidebar import load_cached, page_dataset, plain_markdown
 from geodata.overview import OverviewKpis, area_at, area_facts, overview_kpis
 from geodata.schema import TIERS
 
@@ -148,14 +148,10 @@ def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: b
 def main() -> None:
     """Draw the page."""
     lang = current_lang()
-    dataset = current_dataset()
-    st.title(t("overview.title"))
-    if dataset is None:
-        st.info(t("error.no_dataset"))
+    opened = page_dataset("overview.title", page="ov", forget=("ov_area", "ov_last_click"))
+    if opened is None:
         return
-    source = st.session_state["dataset_source"]
-    if st.session_state.get("ov_source") != source:  # a new dataset: forget the old click
-        st.session_state.update(ov_source=source, ov_area=None, ov_last_click=None)
+    dataset, source = opened
     st.caption(f"{dataset.name} · {t('overview.as_of', date=dataset.today().isoformat())}")
     _kpi_tiles(_kpis(source), lang)
     _map_and_facts(source, *_controls(_layers(source), lang))
