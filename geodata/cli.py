@@ -9,15 +9,26 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from geodata.cache import load_dataset_cached
+from geodata.costs import COST_UNITS, CostTable, read_cost_table
 from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M
-from geodata.errors import AtlasError, DatasetRejected
+from geodata.errors import AtlasError, DataError, DatasetRejected
 from geodata.info import describe_dataset
 from geodata.load import validate_dataset
-from geodata.underserved import AREAS_COLUMNS, DEFAULT_WINDOW_DAYS, totals, underserved_index
+from geodata.schema import Dataset
+from geodata.underserved import (
+    AREAS_COLUMNS,
+    COMPONENTS,
+    DEFAULT_BACKLOG_DAYS,
+    DEFAULT_WINDOW_DAYS,
+    check_weights,
+    totals,
+    underserved_index,
+)
 
 __all__ = ["main"]
 
@@ -80,23 +91,86 @@ def _json_number(value: object) -> object:
     return value
 
 
+def _parse_weights(items: Sequence[str] | None) -> dict[str, float]:
+    """``component=value`` options as complete weights, or a :class:`DataError` naming the allowed keys."""
+    allowed = ", ".join(COMPONENTS)
+    given: dict[str, float] = {}
+    for item in items or []:  # a handful of command-line options
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in COMPONENTS:
+            raise DataError(f"--weight {item!r}: expected component=value with a component from: {allowed}")
+        try:
+            given[key] = float(value)
+        except ValueError:
+            raise DataError(f"--weight {item!r}: the weight of {key} must be a number") from None
+    return check_weights(given)
+
+
+def _usage_checked(args: argparse.Namespace) -> dict[str, float]:
+    """The weights, after the option checks that make a usage error (exit code 2)."""
+    if args.cost_unit is not None and args.cost_table is None:
+        raise DataError("--cost-unit needs --cost-table")
+    return _parse_weights(args.weight)
+
+
+def _parameters(
+    args: argparse.Namespace, dataset: Dataset, attrs: Mapping[str, Any], costs: CostTable | None
+) -> dict[str, object]:
+    """The ``parameters`` entry of summary.json: every setting the numbers depend on."""
+    cost_table = None
+    if costs is not None:
+        cost_table = {
+            "path": str(args.cost_table),
+            "unit": costs.unit,
+            "rows": len(costs),
+            "communities_without_costs": attrs["communities_without_costs"],
+        }
+    return {
+        "today": dataset.today().isoformat(),
+        "urban_reach": float(args.urban_reach_m),
+        "rural_reach": float(args.rural_reach_m),
+        "reach_unit": attrs["distance_unit"],
+        "window_days": args.window_days,
+        "backlog_days": args.backlog_days,
+        "weights": attrs["weights"],
+        "cost_table": cost_table,
+    }
+
+
 def _cmd_analyze(args: argparse.Namespace) -> int:
+    try:
+        weights = _usage_checked(args)
+    except DataError as exc:
+        print(f"atlas analyze: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         dataset = load_dataset_cached(args.dataset)
     except DatasetRejected as exc:
         print(exc.report.format_text(), file=sys.stderr)
         return EXIT_ERRORS
+    costs = read_cost_table(args.cost_table, unit=args.cost_unit) if args.cost_table else None
     frame = underserved_index(
         dataset,
         urban_reach_m=args.urban_reach_m,
         rural_reach_m=args.rural_reach_m,
         window_days=args.window_days,
+        backlog_days=args.backlog_days,
+        weights=weights,
+        costs=costs,
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     frame[list(AREAS_COLUMNS)].to_csv(out / "areas.csv", index=False, encoding="utf-8")
-    summary = _json_number(totals(frame, dataset))
+    summary = _json_number(
+        {**totals(frame, dataset), "parameters": _parameters(args, dataset, frame.attrs, costs)}
+    )
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    if frame.attrs["communities_without_costs"]:
+        print(
+            f"cost table: {frame.attrs['communities_without_costs']:,} of {len(frame):,} communities "
+            "have no row and count as unreachable"
+        )
     print(f"wrote {out / 'areas.csv'} ({len(frame):,} communities) and {out / 'summary.json'}")
     return EXIT_OK
 
@@ -118,6 +192,29 @@ def _add_analyze(sub: argparse._SubParsersAction, dataset_help: str) -> None:
     )
     analyze.add_argument(
         "--window-days", type=int, default=DEFAULT_WINDOW_DAYS, help="pressure window, days up to today"
+    )
+    analyze.add_argument(
+        "--backlog-days",
+        type=int,
+        default=DEFAULT_BACKLOG_DAYS,
+        help="age in days beyond which an open or escalated case is overdue",
+    )
+    analyze.add_argument(
+        "--weight",
+        action="append",
+        metavar="COMPONENT=VALUE",
+        help=f"weight of an index component (repeatable; default 1 each): {', '.join(COMPONENTS)}",
+    )
+    analyze.add_argument(
+        "--cost-table",
+        metavar="FILE",
+        help="road-network costs (origin_id, destination_id, cost; CSV, XLSX or Parquet) "
+        "replacing straight-line distance; reaches are then in the table's unit",
+    )
+    analyze.add_argument(
+        "--cost-unit",
+        choices=COST_UNITS,
+        help="unit of the cost table's costs (default: its unit column, else m)",
     )
     analyze.set_defaults(func=_cmd_analyze)
 

@@ -18,6 +18,14 @@ Definitions (DESIGN.md, "Analysis defaults"):
 - **Accessibility**: two-step floating catchment (2SFCA) with a hard
   catchment, supply = station staff, demand = community population at the
   population centres, reported as staff per 10,000 residents.
+
+**Road-network costs.** :func:`nearest_station_m`, :func:`covered_share` and
+:func:`accessibility_per_10k` take an optional
+:class:`~geodata.costs.CostTable` (``costs=``). With one, the table's cost
+(metres or minutes of travel, community to station) replaces straight-line
+distance, the reach parameters are read in the table's unit, and a pair
+absent from the table is unreachable. Without one, everything is
+straight-line, as above.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ import geopandas as gpd
 import pyproj
 import shapely
 
+from geodata.circles import VoronoiPieces, covered_area, voronoi_pieces
+from geodata.costs import UNIT_NAMES, CostTable
 from geodata.crs import metric_crs
 from geodata.errors import DataError
 from geodata.schema import Dataset
@@ -41,7 +51,6 @@ __all__ = [
     "community_rows",
     "require_stations",
     "station_staff",
-    "DEFAULT_QUAD_SEGS",
     "DEFAULT_RURAL_REACH_M",
     "DEFAULT_URBAN_REACH_M",
     "accessibility_per_10k",
@@ -49,6 +58,7 @@ __all__ = [
     "nearest_station_m",
     "population_centres",
     "reach_by_kind",
+    "station_pieces",
     "two_step_fca",
 ]
 
@@ -57,9 +67,6 @@ DEFAULT_URBAN_REACH_M = 1000.0
 
 DEFAULT_RURAL_REACH_M = 3000.0
 """Reach of a station in a rural village, metres."""
-
-DEFAULT_QUAD_SEGS = 32
-"""Segments per quarter circle of a station's reach disc (128-gon: area 0.04 % below the disc)."""
 
 PER_10K = 10_000.0
 
@@ -97,11 +104,11 @@ def require_stations(dataset: Dataset) -> gpd.GeoDataFrame:
     return dataset.stations
 
 
-def _check_reach(**reaches: float) -> None:
+def _check_reach(unit: str = "m", **reaches: float) -> None:
     """Raise one :class:`DataError` naming every reach that is not a positive finite number."""
     bad = [f"{name}={value!r}" for name, value in reaches.items() if not (np.isfinite(value) and value > 0)]
     if bad:
-        raise DataError(f"reach must be a positive number of metres: {', '.join(bad)}")
+        raise DataError(f"reach must be a positive number of {UNIT_NAMES[unit]}: {', '.join(bad)}")
 
 
 def _centres(polygons: np.ndarray) -> np.ndarray:
@@ -121,6 +128,35 @@ def _station_xy(dataset: Dataset, crs: pyproj.CRS) -> np.ndarray:
     stations = require_stations(dataset)
     geoms = stations.geometry.to_crs(crs).to_numpy()
     return _xy(geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)])
+
+
+def _reach(communities: gpd.GeoDataFrame, urban_reach: float, rural_reach: float, unit: str) -> np.ndarray:
+    """The reach of each community by its kind, checked and named in ``unit`` (``m`` or ``min``)."""
+    _check_reach(unit, urban_reach_m=urban_reach, rural_reach_m=rural_reach)
+    return reach_by_kind(_kinds(communities), urban_reach_m=urban_reach, rural_reach_m=rural_reach)
+
+
+def _cost_matrix(dataset: Dataset, communities: gpd.GeoDataFrame, costs: CostTable) -> sp.csr_matrix:
+    """The table's costs as a (communities x stations) matrix, stations in layer order."""
+    stations = require_stations(dataset)
+    return costs.matrix(_area_index(communities).to_numpy(), stations["station_id"].to_numpy())
+
+
+def _row_min(matrix: sp.csr_matrix) -> np.ndarray:
+    """The smallest *stored* value of each row (explicit zeros count); ``inf`` where none is stored."""
+    out = np.full(matrix.shape[0], np.inf)
+    stored = np.diff(matrix.indptr) > 0
+    if stored.any():
+        out[stored] = np.minimum.reduceat(matrix.data, matrix.indptr[:-1][stored])
+    return out
+
+
+def _cost_catchment(matrix: sp.csr_matrix, reach: np.ndarray) -> sp.csr_matrix:
+    """Sparse 0/1 matrix of the same shape: 1 where a stored cost is ``<=`` the row's reach."""
+    row = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    inside = matrix.data <= reach[row]
+    ones = np.ones(int(inside.sum()))
+    return sp.csr_matrix((ones, (row[inside], matrix.indices[inside])), shape=matrix.shape)
 
 
 def reach_by_kind(
@@ -182,8 +218,59 @@ def _community_frame(dataset: Dataset) -> tuple[gpd.GeoDataFrame, pyproj.CRS, np
     return communities, crs, communities.geometry.to_crs(crs).to_numpy()
 
 
-def nearest_station_m(dataset: Dataset) -> pd.Series:
-    """Straight-line distance from each community's population centre to the nearest station.
+def nearest_station_m(dataset: Dataset, *, costs: CostTable | None = None) -> pd.Series:
+    """Distance (or travel cost) from each community to the nearest station.
+
+    Without ``costs``: the straight-line distance from the community's
+    population centre to the nearest located station, in the metric CRS of
+    the data. With ``costs``: the smallest cost in the table from the
+    community to any station, in the table's unit.
+
+    Parameters
+    ----------
+    dataset
+        A dataset with areas and stations (WGS84).
+    costs
+        A road-network cost table, or ``None`` for straight lines.
+
+    Returns
+    -------
+    pandas.Series
+        ``nearest_station_m``, indexed by ``area_id``: metres, or the
+        table's unit (``attrs["distance_unit"]`` is ``"m"`` or ``"min"``);
+        infinite when no station is reachable (an empty stations layer, or
+        a community with no row in the table).
+
+    Raises
+    ------
+    DataError
+        If the dataset has no stations layer, or the table names a
+        community or station the dataset does not have.
+    """
+    if costs is not None:
+        communities = community_rows(dataset.areas)
+        distance = _row_min(_cost_matrix(dataset, communities, costs))
+    else:
+        communities, crs, polygons = _community_frame(dataset)
+        stations = _station_xy(dataset, crs)
+        if len(stations) == 0:
+            distance = np.full(len(communities), np.inf)
+        else:
+            distance, _ = cKDTree(stations).query(_xy(_centres(polygons)), k=1)
+    out = pd.Series(distance, index=_area_index(communities), name="nearest_station_m")
+    out.attrs["distance_unit"] = costs.unit if costs is not None else "m"
+    return out
+
+
+# --------------------------------------------------------------------------- covered share
+
+
+def station_pieces(dataset: Dataset) -> VoronoiPieces:
+    """The communities cut by the Voronoi cells of the stations, for :func:`covered_share` at any reach.
+
+    Cutting is the costly part of the covered share and does not depend on
+    the reach: compute it once per dataset and pass it as ``pieces`` when
+    the reach changes (a slider, a scenario).
 
     Parameters
     ----------
@@ -192,72 +279,16 @@ def nearest_station_m(dataset: Dataset) -> pd.Series:
 
     Returns
     -------
-    pandas.Series
-        ``nearest_station_m``, metres in the metric CRS of the data, indexed
-        by ``area_id``; infinite when the stations layer is empty.
+    VoronoiPieces
+        In the metric CRS of the data (:func:`analysis_crs`).
 
     Raises
     ------
     DataError
         If the dataset has no stations layer.
     """
-    communities, crs, polygons = _community_frame(dataset)
-    stations = _station_xy(dataset, crs)
-    if len(stations) == 0:
-        distance = np.full(len(communities), np.inf)
-    else:
-        distance, _ = cKDTree(stations).query(_xy(_centres(polygons)), k=1)
-    return pd.Series(distance, index=_area_index(communities), name="nearest_station_m")
-
-
-# --------------------------------------------------------------------------- covered share
-
-
-def _candidate_pairs(
-    polygons: np.ndarray, reach: np.ndarray, stations: np.ndarray, quad_segs: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(area index, reach disc) for every area and station disc of the area's reach that intersect."""
-    area_parts, disc_parts = [], []
-    for value in np.unique(reach):  # one pass per distinct reach (two kinds), not per area
-        discs = shapely.buffer(stations, value, quad_segs=quad_segs)
-        rows = np.flatnonzero(reach == value)
-        pairs = shapely.STRtree(discs).query(polygons[rows], predicate="intersects")
-        area_parts.append(rows[pairs[0]])
-        disc_parts.append(discs[pairs[1]])
-    if not area_parts:
-        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=object)
-    return np.concatenate(area_parts), np.concatenate(disc_parts)
-
-
-def _covered_area_m2(
-    polygons: np.ndarray, reach: np.ndarray, stations: np.ndarray, quad_segs: int
-) -> np.ndarray:
-    """Area of each polygon within reach of at least one station, in the polygons' units squared.
-
-    A polygon inside one disc is wholly covered. Every other polygon is
-    clipped by each disc that touches it; the clipped pieces
-    of one polygon are gathered into one (overlapping) MultiPolygon and made
-    valid with GEOS's "structure" method, which unions overlapping elements
-    -- one vectorised call over all polygons instead of a union per polygon.
-    """
-    covered = np.zeros(len(polygons))
-    area_idx, discs = _candidate_pairs(polygons, reach, stations, quad_segs)
-    # shortcut: a polygon inside one disc is wholly covered; drop all its pairs
-    whole = np.zeros(len(polygons), dtype=bool)
-    whole[area_idx[shapely.covers(discs, polygons[area_idx])]] = True
-    covered[whole] = shapely.area(polygons[whole])
-    area_idx, discs = area_idx[~whole[area_idx]], discs[~whole[area_idx]]
-    if len(area_idx) == 0:
-        return covered
-    pieces = shapely.intersection(polygons[area_idx], discs)
-    parts, which = shapely.get_parts(pieces, return_index=True)
-    keep = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
-    parts, owner = parts[keep], area_idx[which[keep]]
-    order = np.argsort(owner, kind="stable")
-    owners, compact = np.unique(owner[order], return_inverse=True)
-    merged = shapely.multipolygons(parts[order], indices=compact)
-    covered[owners] = shapely.area(shapely.make_valid(merged, method="structure", keep_collapsed=False))
-    return covered
+    _, crs, polygons = _community_frame(dataset)
+    return voronoi_pieces(polygons, _station_xy(dataset, crs))
 
 
 def covered_share(
@@ -265,47 +296,65 @@ def covered_share(
     *,
     urban_reach_m: float = DEFAULT_URBAN_REACH_M,
     rural_reach_m: float = DEFAULT_RURAL_REACH_M,
-    quad_segs: int = DEFAULT_QUAD_SEGS,
+    costs: CostTable | None = None,
+    pieces: VoronoiPieces | None = None,
 ) -> pd.DataFrame:
     """Share of each community's population within reach of at least one station.
 
-    Population is spread evenly over the polygon, so the share is the area
-    of the polygon's exact intersection with the union of the reach discs of
-    all stations (any station, in any area), over the polygon's area. A
-    community uses the reach of its own kind. Computed in the metric CRS of
-    the data; discs are ``quad_segs``-per-quarter polygons, whose area is a
-    little below the true disc's (0.04 % at the default 32).
+    Without ``costs``, population is spread evenly over the polygon, so the
+    share is the area of the polygon's intersection with the union of the
+    reach discs of all stations (any station, in any area), over the
+    polygon's area. A community uses the reach of its own kind. Computed in
+    the metric CRS of the data with true circles, not polygonal discs: the
+    union is split along the stations' Voronoi cells and each piece's
+    intersection with its station's circle is measured exactly
+    (:mod:`geodata.circles`).
+
+    With ``costs``, the table holds **one** cost per community and station
+    (from the community as a whole, not from each part of it), so coverage
+    is all-or-nothing: the share is 1 when any station's cost is ``<=`` the
+    community's reach and 0 otherwise (also 0 for a community with no row
+    in the table). ``covered_m2`` is then the whole area or 0.
 
     Parameters
     ----------
     dataset
         A dataset with areas and stations (WGS84).
     urban_reach_m, rural_reach_m
-        Reach of a station in urban communities and rural villages, metres.
-    quad_segs
-        Segments per quarter circle of each reach disc.
+        Reach of a station in urban communities and rural villages: metres,
+        or in the cost table's unit (metres or minutes) when ``costs`` is given.
+    costs
+        A road-network cost table, or ``None`` for straight-line discs.
+    pieces
+        :func:`station_pieces` of this dataset, when already computed (it
+        does not depend on the reach); unused with ``costs``.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``area_id``: ``reach_m`` (m), ``area_m2`` (m²),
-        ``covered_m2`` (m²), ``covered_share`` (0-1), ``population`` and
-        ``covered_population`` (residents; NaN where population is unknown).
+        Indexed by ``area_id``: ``reach_m`` (m, or the table's unit),
+        ``area_m2`` (m²), ``covered_m2`` (m²), ``covered_share`` (0-1; 0 or 1
+        with ``costs``), ``population`` and ``covered_population``
+        (residents; NaN where population is unknown).
+        ``attrs["distance_unit"]`` is ``"m"`` or ``"min"``.
 
     Raises
     ------
     DataError
-        If the dataset has no stations layer, or a reach is not positive.
+        If the dataset has no stations layer, a reach is not positive, or
+        the table names a community or station the dataset does not have.
     """
     communities, crs, polygons = _community_frame(dataset)
-    reach = reach_by_kind(_kinds(communities), urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m)
-    stations = shapely.points(_station_xy(dataset, crs))
+    unit = costs.unit if costs is not None else "m"
+    reach = _reach(communities, urban_reach_m, rural_reach_m, unit)
     area = shapely.area(polygons)
-    covered = _covered_area_m2(polygons, reach, stations, quad_segs)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.clip(np.where(area > 0, covered / area, 0.0), 0.0, 1.0)
+    if costs is not None:
+        share = (_row_min(_cost_matrix(dataset, communities, costs)) <= reach).astype(float)
+        covered = share * area
+    else:
+        covered, share = _share_by_discs(dataset, crs, polygons, reach, area, pieces)
     population = _population(communities)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "reach_m": reach,
             "area_m2": area,
@@ -316,6 +365,30 @@ def covered_share(
         },
         index=_area_index(communities),
     )
+    out.attrs["distance_unit"] = unit
+    return out
+
+
+def _share_by_discs(
+    dataset: Dataset,
+    crs: pyproj.CRS,
+    polygons: np.ndarray,
+    reach: np.ndarray,
+    area: np.ndarray,
+    pieces: VoronoiPieces | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Covered area (m²) and covered share (0-1) of each polygon under the stations' reach discs."""
+    if pieces is None:
+        pieces = voronoi_pieces(polygons, _station_xy(dataset, crs))
+    elif pieces.n_polygons != len(polygons):
+        raise DataError(
+            f"the Voronoi pieces were cut for {pieces.n_polygons} communities; "
+            f"the dataset has {len(polygons)}"
+        )
+    covered = covered_area(pieces, reach)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.clip(np.where(area > 0, covered / area, 0.0), 0.0, 1.0)
+    return covered, share
 
 
 def _kinds(communities: gpd.GeoDataFrame) -> np.ndarray:
@@ -398,7 +471,11 @@ def two_step_fca(
     reach = np.broadcast_to(np.asarray(reach_m, dtype=float), (len(demand_xy),))
     if len(reach) and not (np.all(np.isfinite(reach)) and np.all(reach >= 0)):
         raise DataError("reach_m must be non-negative and finite")
-    within = _catchment(demand_xy, supply_xy, reach)
+    return _two_step_fca_sparse(_catchment(demand_xy, supply_xy, reach), demand, supply)
+
+
+def _two_step_fca_sparse(within: sp.spmatrix, demand: np.ndarray, supply: np.ndarray) -> np.ndarray:
+    """2SFCA over a given sparse 0/1 catchment (demand x supply); see :func:`two_step_fca`."""
     catchment_demand = within.T @ demand
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(catchment_demand > 0, supply / catchment_demand, 0.0)
@@ -410,6 +487,7 @@ def accessibility_per_10k(
     *,
     urban_reach_m: float = DEFAULT_URBAN_REACH_M,
     rural_reach_m: float = DEFAULT_RURAL_REACH_M,
+    costs: CostTable | None = None,
 ) -> pd.Series:
     """Station staff per 10,000 residents for each community, by 2SFCA.
 
@@ -423,12 +501,20 @@ def accessibility_per_10k(
     that count it -- so a station on the urban fringe serves the villages
     within 3 km and the urban communities within 1 km.
 
+    With ``costs``, the catchment is instead every (community, station)
+    pair of the table whose cost is ``<=`` the reach of the community's
+    kind, in the table's unit; pairs absent from the table are outside it.
+    Stations are then matched by ``station_id`` and need no location.
+
     Parameters
     ----------
     dataset
         A dataset with areas and stations (WGS84).
     urban_reach_m, rural_reach_m
-        Reach in urban communities and rural villages, metres.
+        Reach in urban communities and rural villages: metres, or in the
+        cost table's unit (metres or minutes) when ``costs`` is given.
+    costs
+        A road-network cost table, or ``None`` for straight lines.
 
     Returns
     -------
@@ -439,11 +525,17 @@ def accessibility_per_10k(
     Raises
     ------
     DataError
-        If the dataset has no stations layer, or a reach is not positive.
+        If the dataset has no stations layer, a reach is not positive, or
+        the table names a community or station the dataset does not have.
     """
     communities, crs, polygons = _community_frame(dataset)
-    reach = reach_by_kind(_kinds(communities), urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m)
+    reach = _reach(communities, urban_reach_m, rural_reach_m, costs.unit if costs is not None else "m")
     stations = require_stations(dataset)
+    if costs is not None:
+        within = _cost_catchment(_cost_matrix(dataset, communities, costs), reach)
+        demand = np.nan_to_num(_population(communities), nan=0.0)
+        score = _two_step_fca_sparse(within, demand, station_staff(stations))
+        return pd.Series(score * PER_10K, index=_area_index(communities), name="access_per_10k")
     geoms = stations.geometry.to_crs(crs).to_numpy()
     located = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
     staff = station_staff(stations)[located]

@@ -25,6 +25,12 @@ Definitions (DESIGN.md, "Analysis defaults"):
 - **Underserved index**: each component as a percentile rank in the
   direction "higher = more underserved", combined as a weighted mean of the
   components a community has.
+
+A road-network :class:`~geodata.costs.CostTable` passed to
+:func:`underserved_index` replaces straight-line distance in the coverage
+components (covered share, nearest station, accessibility). Cases are still
+assigned to their nearest station in a straight line: a case is a point, not
+a community, and has no row in the table.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from scipy.spatial import cKDTree
 import geopandas as gpd
 import shapely
 
+from geodata.circles import VoronoiPieces
+from geodata.costs import CostTable
 from geodata.coverage import (
     DEFAULT_RURAL_REACH_M,
     DEFAULT_URBAN_REACH_M,
@@ -61,6 +69,7 @@ __all__ = [
     "DEFAULT_BACKLOG_DAYS",
     "DEFAULT_WINDOW_DAYS",
     "TOTAL_KEYS",
+    "check_weights",
     "community_backlog",
     "community_pressure",
     "district_names",
@@ -373,8 +382,27 @@ def community_backlog(
 # --------------------------------------------------------------------------- the index
 
 
-def _check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
-    """Complete weights (1 for every component not named), or a :class:`DataError`."""
+def check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+    """Complete and check the weights of the index components.
+
+    Parameters
+    ----------
+    weights
+        Weight of each component, keys from :data:`COMPONENTS`; ``None`` or
+        a component not named weighs 1.
+
+    Returns
+    -------
+    dict
+        A weight (non-negative float) for every component, in the order of
+        :data:`COMPONENTS`.
+
+    Raises
+    ------
+    DataError
+        If a key is not a component, a weight is negative or not a number,
+        or every weight is 0; the message names the allowed keys.
+    """
     allowed = ", ".join(COMPONENTS)
     given = dict(weights or {})
     unknown = sorted(set(given) - set(COMPONENTS))
@@ -457,6 +485,8 @@ def underserved_index(
     backlog_days: int = DEFAULT_BACKLOG_DAYS,
     weights: Mapping[str, float] | None = None,
     today: dt.date | None = None,
+    costs: CostTable | None = None,
+    pieces: VoronoiPieces | None = None,
 ) -> pd.DataFrame:
     """Every component of being underserved, its percentile rank, the weighted index and the rank.
 
@@ -470,12 +500,21 @@ def underserved_index(
     ``pressure``, no station in the community, is left out rather than
     counted as 0).
 
+    With ``costs``, the coverage components are measured by the table's
+    road-network costs instead of straight lines (see
+    :mod:`geodata.coverage`): ``nearest_station_m`` then holds the smallest
+    cost in the table's unit (``attrs["distance_unit"]``), ``covered_share``
+    is 0 or 1, and a community without a row is unreachable. Pressure still
+    assigns cases to stations in a straight line (cases are points, not
+    rows of the table).
+
     Parameters
     ----------
     dataset
         A dataset with areas and stations (WGS84).
     urban_reach_m, rural_reach_m
-        Reach of a station in urban communities and rural villages, metres.
+        Reach of a station in urban communities and rural villages: metres,
+        or in the cost table's unit (metres or minutes) when ``costs`` is given.
     window_days
         Trailing window of the pressure measure, days, today inclusive.
     backlog_days
@@ -485,31 +524,52 @@ def underserved_index(
         not named weigh 1 (the default is equal weights).
     today
         The day the analysis treats as today (default :meth:`Dataset.today`).
+    costs
+        A road-network cost table (community ``area_id`` to ``station_id``),
+        or ``None`` for straight-line distances.
+
+    pieces
+        :func:`geodata.coverage.station_pieces` of this dataset, when already
+        computed: a new reach then costs milliseconds (see :func:`covered_share`).
 
     Returns
     -------
     pandas.DataFrame
         One row per community, sorted by ``rank`` (1 = most underserved, ties
         broken by ``area_id``): ``area_id, name, district, population,
-        covered_share, covered_population, nearest_station_m`` (m),
-        ``access_per_10k`` (staff per 10,000 residents), ``pressure`` (cases
-        per staff member), ``backlog`` (cases), ``underserved_index`` (0-1),
-        ``rank`` and the ``pct_<component>`` columns.
+        covered_share, covered_population, nearest_station_m`` (m, or the
+        cost table's unit), ``access_per_10k`` (staff per 10,000 residents),
+        ``pressure`` (cases per staff member), ``backlog`` (cases),
+        ``underserved_index`` (0-1), ``rank`` and the ``pct_<component>``
+        columns. ``attrs`` holds ``weights``, ``window_days``,
+        ``backlog_days``, ``distance_unit`` (``"m"`` or ``"min"``) and
+        ``communities_without_costs`` (communities with no row in the cost
+        table; 0 without one).
 
     Raises
     ------
     DataError
         If the dataset has no stations layer, a reach or day count is
-        invalid, or a weight is unknown or negative (the message names the
-        allowed keys).
+        invalid, a weight is unknown or negative (the message names the
+        allowed keys), or the cost table names a community or station the
+        dataset does not have.
     """
-    complete = _check_weights(weights)
-    frame = _components(dataset, urban_reach_m, rural_reach_m, window_days, backlog_days, today)
+    complete = check_weights(weights)
+    frame = _components(
+        dataset, urban_reach_m, rural_reach_m, window_days, backlog_days, today, costs, pieces
+    )
     pct = _percentiles(frame)
     frame["underserved_index"] = _weighted_index(pct, complete)
     frame["rank"] = _ranks(frame["underserved_index"].to_numpy(), frame["area_id"].to_numpy())
     frame = pd.concat([frame, pct], axis=1).sort_values("rank").reset_index(drop=True)
-    frame.attrs = {"weights": complete, "window_days": window_days, "backlog_days": backlog_days}
+    without = 0 if costs is None else len(costs.origins_without_costs(frame["area_id"].to_numpy()))
+    frame.attrs = {
+        "weights": complete,
+        "window_days": window_days,
+        "backlog_days": backlog_days,
+        "distance_unit": "m" if costs is None else costs.unit,
+        "communities_without_costs": without,
+    }
     return frame
 
 
@@ -520,11 +580,18 @@ def _components(
     window_days: int,
     backlog_days: int,
     today: dt.date | None,
+    costs: CostTable | None,
+    pieces: VoronoiPieces | None,
 ) -> pd.DataFrame:
     """One row per community with its name, district and every raw component."""
     communities = community_rows(dataset.areas)
     ids = _community_ids(dataset)
-    coverage = covered_share(dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m)
+    coverage = covered_share(
+        dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m, costs=costs, pieces=pieces
+    )
+    access = accessibility_per_10k(
+        dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m, costs=costs
+    )
     frame = pd.DataFrame(
         {
             "area_id": ids.to_numpy(),
@@ -533,12 +600,8 @@ def _components(
             "population": coverage["population"].to_numpy(),
             "covered_share": coverage["covered_share"].to_numpy(),
             "covered_population": coverage["covered_population"].to_numpy(),
-            "nearest_station_m": nearest_station_m(dataset).reindex(ids).to_numpy(),
-            "access_per_10k": accessibility_per_10k(
-                dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m
-            )
-            .reindex(ids)
-            .to_numpy(),
+            "nearest_station_m": nearest_station_m(dataset, costs=costs).reindex(ids).to_numpy(),
+            "access_per_10k": access.reindex(ids).to_numpy(),
             "pressure": community_pressure(dataset, window_days=window_days, today=today).to_numpy(),
             "backlog": community_backlog(dataset, backlog_days=backlog_days, today=today).to_numpy(),
         }

@@ -20,6 +20,7 @@ from geodata.coverage import (
     nearest_station_m,
     population_centres,
     reach_by_kind,
+    station_pieces,
     two_step_fca,
 )
 from geodata.crs import metric_crs
@@ -75,13 +76,17 @@ def make_dataset(
 # --------------------------------------------------------------------------- known answers
 
 
+def true_disc(x: float, y: float, radius: float) -> shapely.Polygon:
+    """A disc as a 262,144-gon: its area is within 1e-10 (relative) of the circle's."""
+    return shapely.buffer(shapely.Point(x, y), radius, quad_segs=65536)
+
+
 def test_station_in_the_middle_of_a_square_covers_a_quarter_pi() -> None:
+    # the inscribed circle of a 2 km square: pi r^2 / (2r)^2 = pi / 4, exactly (true circles)
     ds = make_dataset([square(0, 0)], [(1000, 1000)])
-    result = covered_share(ds, urban_reach_m=1000.0, quad_segs=64)
-    disc = shapely.buffer(shapely.Point(0, 0), 1000.0, quad_segs=64)
+    result = covered_share(ds, urban_reach_m=1000.0)
     share = result.loc["C0", "covered_share"]
-    assert share == pytest.approx(disc.area / 4e6, abs=1e-9)
-    assert share == pytest.approx(math.pi / 4, abs=1e-3)
+    assert share == pytest.approx(math.pi / 4, abs=1e-9)
     assert result.loc["C0", "covered_population"] == pytest.approx(1000.0 * share, rel=1e-12)
     assert result.loc["C0", "area_m2"] == pytest.approx(4e6, rel=1e-9)
 
@@ -90,7 +95,7 @@ def test_two_squares_one_station_share_is_disc_intersection_over_area() -> None:
     # the station sits 400 m inside the left square, the disc spills 600 m into the right one
     ds = make_dataset([square(0, 0), square(2000, 0)], [(1600, 700)])
     result = covered_share(ds)
-    disc = shapely.buffer(shapely.Point(X0 + 1600, Y0 + 700), 1000.0, quad_segs=32)
+    disc = true_disc(X0 + 1600, Y0 + 700, 1000.0)
     for area_id, poly in zip(["C0", "C1"], [square(0, 0), square(2000, 0)], strict=True):
         expected = shapely.intersection(poly, disc).area / poly.area
         assert result.loc[area_id, "covered_share"] == pytest.approx(expected, abs=1e-9)
@@ -100,10 +105,12 @@ def test_two_squares_one_station_share_is_disc_intersection_over_area() -> None:
 def test_overlapping_discs_are_counted_once() -> None:
     ds = make_dataset([square(0, 0)], [(1000, 1000), (1200, 1000)])
     result = covered_share(ds)
-    discs = shapely.buffer(
-        shapely.points([(X0 + 1000, Y0 + 1000), (X0 + 1200, Y0 + 1000)]), 1000.0, quad_segs=32
-    )
-    expected = shapely.intersection(square(0, 0), shapely.union_all(discs)).area / 4e6
+    # closed form: disc A (inscribed) + disc B less its segment beyond the square's edge, 800 m from
+    # B's centre, less the lens A and B share (centres 200 m apart)
+    r, d = 1000.0, 200.0
+    lens = 2 * r * r * math.acos(d / (2 * r)) - d / 2 * math.sqrt(4 * r * r - d * d)
+    segment = r * r * math.acos(800 / r) - 800 * math.sqrt(r * r - 800 * 800)
+    expected = (2 * math.pi * r * r - segment - lens) / 4e6
     assert result.loc["C0", "covered_share"] == pytest.approx(expected, abs=1e-9)
 
 
@@ -193,14 +200,28 @@ def test_shares_stay_in_unit_interval_and_adding_a_station_never_lowers_them(see
     assert (after["covered_share"] > before["covered_share"] + 1e-6).any()
 
 
-def test_vectorised_union_matches_a_union_per_area() -> None:
+def test_voronoi_split_matches_a_union_of_discs_per_area() -> None:
     polygons, stations, kinds = random_city(7, n_stations=12)
     ds = make_dataset(polygons, stations, kinds=kinds)
     result = covered_share(ds, urban_reach_m=900, rural_reach_m=1700)
-    points = shapely.points(stations + [X0, Y0])
+    xy = stations + [X0, Y0]
     for poly, reach, got in zip(polygons, result["reach_m"], result["covered_share"], strict=True):
-        union = shapely.union_all(shapely.buffer(points, reach, quad_segs=32))
-        assert got == pytest.approx(shapely.intersection(poly, union).area / poly.area, abs=1e-9)
+        union = shapely.union_all([shapely.buffer(shapely.Point(x, y), reach, quad_segs=4096) for x, y in xy])
+        # 16,384-gons: each disc's area is within 2.5e-8 of the circle's
+        assert got == pytest.approx(shapely.intersection(poly, union).area / poly.area, abs=1e-7)
+
+
+def test_precomputed_pieces_give_the_same_shares_at_any_reach() -> None:
+    polygons, stations, kinds = random_city(3, n_stations=9)
+    ds = make_dataset(polygons, stations, kinds=kinds)
+    pieces = station_pieces(ds)
+    for urban, rural in [(300, 900), (1000, 3000), (2500, 2500)]:
+        fresh = covered_share(ds, urban_reach_m=urban, rural_reach_m=rural)
+        reused = covered_share(ds, urban_reach_m=urban, rural_reach_m=rural, pieces=pieces)
+        pd.testing.assert_frame_equal(fresh, reused)
+    other = make_dataset(polygons[:2], stations)
+    with pytest.raises(DataError, match="cut for 3 communities; the dataset has 2"):
+        covered_share(other, pieces=station_pieces(make_dataset(polygons[:3], stations)))
 
 
 # --------------------------------------------------------------------------- 2SFCA kernel

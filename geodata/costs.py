@@ -1,0 +1,429 @@
+"""A supplied road-network cost table: travel cost from each community to each station.
+
+A planner may supply a table of ``origin_id, destination_id, cost`` rows --
+the ``area_id`` of a community, the ``station_id`` of a station and the cost
+of getting from one to the other along the road network, in metres or in
+minutes. When present it replaces straight-line distance in
+:mod:`geodata.coverage` (DESIGN.md, "Analysis defaults": "a road-network
+travel time where a network is supplied").
+
+A pair absent from the table is unreachable. Reading collects every problem
+(file, spreadsheet row with the header on row 1, column, what was expected)
+and raises one :class:`~geodata.errors.DataError`; nothing is read halfway.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+
+from geodata.errors import DataError
+from geodata.read import detect_encoding
+
+__all__ = ["COST_COLUMNS", "COST_UNITS", "CostTable", "read_cost_table"]
+
+COST_UNITS: tuple[str, ...] = ("m", "min")
+"""Units of a cost: metres or minutes."""
+
+COST_COLUMNS: tuple[str, ...] = ("origin_id", "destination_id", "cost")
+"""The required columns of a cost table (an optional ``unit`` column may follow)."""
+
+UNIT_NAMES: dict[str, str] = {"m": "metres", "min": "minutes"}
+"""The word for each unit, as used in messages."""
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "origin_id": ("origin", "起点", "起点id"),
+    "destination_id": ("destination", "dest", "终点", "终点id"),
+    "cost": ("成本",),
+    "unit": ("单位",),
+}
+_UNIT_ALIASES: dict[str, str] = {
+    "m": "m",
+    "metre": "m",
+    "metres": "m",
+    "meter": "m",
+    "meters": "m",
+    "米": "m",
+    "min": "min",
+    "mins": "min",
+    "minute": "min",
+    "minutes": "min",
+    "分钟": "min",
+}
+_SHOWN = 5  # rows and values named in one message line
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _quoted(values: npt.ArrayLike) -> str:
+    """The first distinct values, quoted, with an ellipsis and their count when there are more."""
+    distinct = pd.unique(np.asarray(values, dtype=object))
+    shown = ", ".join(repr(str(value)) for value in distinct[:_SHOWN])
+    return shown + (f", … ({len(distinct)} distinct)" if len(distinct) > _SHOWN else "")
+
+
+def _line(source: str, rows: np.ndarray, column: str, expected: str, got: str) -> str:
+    """One problem: ``file, row r1, r2…, column 'c': expected …, got …`` (and the row count)."""
+    where = ", ".join(str(row) for row in rows[:_SHOWN]) + ("…" if len(rows) > _SHOWN else "")
+    count = f" ({len(rows)} rows)" if len(rows) > 1 else ""
+    return f"{source}, row {where}, column {column}: expected {expected}, got {got}{count}"
+
+
+def _raise(lines: Sequence[str]) -> None:
+    """Raise one :class:`DataError` holding every problem line (nothing when there is none)."""
+    if lines:
+        raise DataError("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _id_problems(source: str, rows: np.ndarray, column: str, ids: np.ndarray) -> list[str]:
+    """Empty ids in one id column."""
+    empty = ids == ""
+    if not empty.any():
+        return []
+    return [_line(source, rows[empty], repr(column), "an id", "an empty cell")]
+
+
+def _cost_problems(source: str, rows: np.ndarray, raw: np.ndarray, cost: np.ndarray) -> list[str]:
+    """Costs that are not finite numbers ``>= 0`` (``raw`` as written, ``cost`` as parsed)."""
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(cost) & (cost >= 0))
+    if not bad.any():
+        return []
+    return [_line(source, rows[bad], "'cost'", "a number >= 0", _quoted(raw[bad]))]
+
+
+def _duplicate_problems(
+    source: str, rows: np.ndarray, origin: np.ndarray, destination: np.ndarray
+) -> list[str]:
+    """Rows repeating an ``(origin_id, destination_id)`` pair of an earlier row."""
+    repeated = pd.DataFrame({"o": origin, "d": destination}).duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return []
+    pairs = pd.unique(pd.Series(origin[repeated]) + " -> " + pd.Series(destination[repeated]))
+    got = ", ".join(pairs[:_SHOWN]) + ("…" if len(pairs) > _SHOWN else "") + " again"
+    return [_line(source, rows[repeated], "'origin_id' and 'destination_id'", "each pair once", got)]
+
+
+def _value_problems(
+    source: str,
+    rows: np.ndarray,
+    origin: np.ndarray,
+    destination: np.ndarray,
+    raw: np.ndarray,
+    cost: np.ndarray,
+) -> list[str]:
+    """Every row-level problem of the id and cost columns."""
+    lines = _id_problems(source, rows, "origin_id", origin)
+    lines += _id_problems(source, rows, "destination_id", destination)
+    lines += _cost_problems(source, rows, raw, cost)
+    complete = (origin != "") & (destination != "")
+    lines += _duplicate_problems(source, rows[complete], origin[complete], destination[complete])
+    return lines
+
+
+def _text(values: npt.ArrayLike) -> np.ndarray:
+    """Ids as stripped text (integral floats without their ``.0``; missing as ``""``)."""
+    series = pd.Series(values)
+    if pd.api.types.is_float_dtype(series):
+        finite = series.dropna()
+        if (finite == np.floor(finite)).all():
+            series = series.astype("Int64")
+    return series.astype("string").fillna("").str.strip().to_numpy(dtype=object)
+
+
+# --------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True, eq=False)
+class CostTable:
+    """Travel costs from communities (origins) to stations (destinations).
+
+    Construct with :func:`read_cost_table` or :meth:`from_frame`; the
+    constructor itself checks the values again (ids present, costs finite
+    and ``>= 0``, each pair once) and raises a :class:`DataError` naming the
+    rows otherwise.
+
+    Attributes
+    ----------
+    origin_id
+        ``area_id`` of the community each row starts from (text).
+    destination_id
+        ``station_id`` of the station each row leads to (text).
+    cost
+        Cost of each row, in ``unit``; finite and ``>= 0``.
+    unit
+        ``"m"`` (metres of road) or ``"min"`` (minutes of travel).
+    source
+        The file name (or a label) used in messages.
+    first_row
+        The spreadsheet row of the first entry (2: the header is row 1).
+    """
+
+    origin_id: np.ndarray
+    destination_id: np.ndarray
+    cost: np.ndarray
+    unit: str = "m"
+    source: str = "cost table"
+    first_row: int = 2
+
+    def __post_init__(self) -> None:
+        origin, destination = _text(self.origin_id), _text(self.destination_id)
+        raw = np.asarray(self.cost, dtype=object)
+        cost = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(dtype=float)
+        if not (len(origin) == len(destination) == len(cost)):
+            raise DataError(
+                f"{self.source}: origin_id, destination_id and cost differ in length "
+                f"({len(origin)}, {len(destination)}, {len(cost)})"
+            )
+        if self.unit not in COST_UNITS:
+            raise DataError(f"{self.source}: unit must be one of {', '.join(COST_UNITS)}, got {self.unit!r}")
+        rows = np.arange(len(cost), dtype=np.int64) + self.first_row
+        _raise(_value_problems(self.source, rows, origin, destination, raw, cost))
+        object.__setattr__(self, "origin_id", origin)
+        object.__setattr__(self, "destination_id", destination)
+        object.__setattr__(self, "cost", cost)
+
+    def __len__(self) -> int:
+        return len(self.cost)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The spreadsheet row of each entry."""
+        return np.arange(len(self), dtype=np.int64) + self.first_row
+
+    @property
+    def unit_name(self) -> str:
+        """``"metres"`` or ``"minutes"``."""
+        return UNIT_NAMES[self.unit]
+
+    @classmethod
+    def from_frame(
+        cls, frame: pd.DataFrame, *, unit: str | None = None, source: str = "cost table", first_row: int = 2
+    ) -> CostTable:
+        """A cost table from a frame with ``origin_id, destination_id, cost`` and optional ``unit`` columns.
+
+        Column names are matched without regard to case or surrounding
+        space; ``origin``/``起点``, ``destination``/``dest``/``终点``,
+        ``成本`` and ``单位`` are accepted as aliases.
+
+        Parameters
+        ----------
+        frame
+            One row per (community, station) pair, as read from a file.
+        unit
+            ``"m"`` or ``"min"``; must agree with a ``unit`` column if there
+            is one. Default: the ``unit`` column, else metres.
+        source
+            The file name used in messages.
+        first_row
+            The spreadsheet row of the frame's first row (2 below a header).
+
+        Returns
+        -------
+        CostTable
+
+        Raises
+        ------
+        DataError
+            Listing every problem with its file, row and column: a missing
+            column, an empty id, a cost that is not a number ``>= 0``, an
+            unknown or inconsistent unit, a repeated pair.
+        """
+        if unit is not None and unit not in COST_UNITS:
+            raise DataError(f"cost unit must be one of {', '.join(COST_UNITS)}, got {unit!r}")
+        found = ", ".join(repr(str(column)) for column in frame.columns) or "none"
+        frame = _canonical_columns(frame)
+        _raise(_column_problems(frame, found, source))
+        rows = np.arange(len(frame), dtype=np.int64) + first_row
+        origin, destination = _text(frame["origin_id"]), _text(frame["destination_id"])
+        raw = frame["cost"].to_numpy(dtype=object)
+        cost = pd.to_numeric(frame["cost"], errors="coerce").to_numpy(dtype=float)
+        table_unit, unit_lines = _unit(frame, rows, unit, source)
+        _raise(_value_problems(source, rows, origin, destination, raw, cost) + unit_lines)
+        return cls(origin, destination, cost, unit=table_unit, source=source, first_row=first_row)
+
+    def matrix(self, origin_ids: npt.ArrayLike, destination_ids: npt.ArrayLike) -> sp.csr_matrix:
+        """The costs as a sparse (origins x destinations) matrix in the order of the given ids.
+
+        Every row of the table becomes one *stored* entry, including costs
+        of exactly 0 (kept as explicit zeros). A pair absent from the table
+        is not stored and means "unreachable": read the stored structure
+        (``indptr``, ``indices``, ``data``), never the implicit zeros.
+
+        Parameters
+        ----------
+        origin_ids
+            ``area_id`` of every community, in result row order (unique).
+        destination_ids
+            ``station_id`` of every station, in result column order (unique).
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix
+            Costs in :attr:`unit`, shape ``(len(origin_ids), len(destination_ids))``.
+
+        Raises
+        ------
+        DataError
+            If the table names a community or station the ids do not hold;
+            the message names the rows and a few of the unknown ids.
+        """
+        origins, destinations = pd.Index(_text(origin_ids)), pd.Index(_text(destination_ids))
+        i, j = origins.get_indexer(self.origin_id), destinations.get_indexer(self.destination_id)
+        lines = []
+        for column, ids, found, what in (
+            ("origin_id", self.origin_id, i, "the area_id of a community of the dataset"),
+            ("destination_id", self.destination_id, j, "the station_id of a station of the dataset"),
+        ):
+            unknown = found < 0
+            if unknown.any():
+                lines.append(
+                    _line(self.source, self.rows[unknown], repr(column), what, _quoted(ids[unknown]))
+                )
+        _raise(lines)
+        return sp.csr_matrix((self.cost, (i, j)), shape=(len(origins), len(destinations)))
+
+    def origins_without_costs(self, origin_ids: npt.ArrayLike) -> np.ndarray:
+        """The ids among ``origin_ids`` that have no row at all (unreachable from every station).
+
+        Parameters
+        ----------
+        origin_ids
+            ``area_id`` of every community.
+
+        Returns
+        -------
+        numpy.ndarray
+            Those ids (as text) in the given order.
+        """
+        ids = _text(origin_ids)
+        return ids[~pd.Index(ids).isin(self.origin_id)]
+
+
+def _canonical_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its known columns renamed to canonical names (case and space ignored)."""
+    lookup = {name: name for name in (*COST_COLUMNS, "unit")}
+    lookup |= {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+    renamed: dict[object, str] = {}
+    for column in frame.columns:  # a loop over a handful of header cells
+        name = lookup.get(str(column).strip().lower())
+        if name is not None and name not in renamed.values():
+            renamed[column] = name
+    return frame.rename(columns=renamed)[list(renamed.values())]
+
+
+def _column_problems(frame: pd.DataFrame, found: str, source: str) -> list[str]:
+    """One line per missing required column (``found``: the file's own header, as text)."""
+    header = np.array([1])
+    return [
+        _line(source, header, repr(name), f"a column named {name!r}", f"columns {found}")
+        for name in COST_COLUMNS
+        if name not in frame.columns
+    ]
+
+
+def _unit(frame: pd.DataFrame, rows: np.ndarray, unit: str | None, source: str) -> tuple[str, list[str]]:
+    """The table's unit and the problems of its ``unit`` column (unknown names, mixed units)."""
+    if "unit" not in frame.columns:
+        return unit or "m", []
+    raw = _text(frame["unit"])
+    stated = raw != ""
+    code = pd.Series(raw).str.lower().map(_UNIT_ALIASES).to_numpy(dtype=object)
+    unknown = stated & pd.isna(code)
+    lines = []
+    if unknown.any():
+        lines.append(_line(source, rows[unknown], "'unit'", "'m' or 'min'", _quoted(raw[unknown])))
+    known = np.flatnonzero(stated & ~unknown)
+    if len(known) == 0:
+        return unit or "m", lines
+    want = unit or code[known[0]]
+    other = known[code[known] != want]
+    if len(other):
+        basis = "the unit given" if unit else f"like row {rows[known[0]]}"
+        lines.append(_line(source, rows[other], "'unit'", f"{want!r} ({basis})", _quoted(raw[other])))
+    return want, lines
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV/TXT file as text (UTF-8, UTF-8 with BOM or GBK detected; ``,``, ``;``, tab or ``|``)."""
+    data = path.read_bytes()
+    encoding = detect_encoding(data[:1_000_000])
+    if encoding.lower().replace("-", "") in {"gbk", "gb2312"}:
+        encoding = "gb18030"  # a strict superset
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataError(f"{path.name}: cannot be read as {encoding}: {exc}") from exc
+    header = text.split("\n", 1)[0]
+    sep = max(",;\t|", key=header.count)
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    """The file as a frame: CSV/TXT, XLSX (first sheet) or Parquet."""
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        return _read_csv(path)
+    if suffix == ".xlsx":
+        return pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    raise DataError(
+        f"{path.name}: a cost table must be .csv, .txt, .xlsx or .parquet, got {suffix or 'no suffix'!r}"
+    )
+
+
+def read_cost_table(path: str | Path, *, unit: str | None = None) -> CostTable:
+    """Read a road-network cost table from CSV/TXT, XLSX or Parquet.
+
+    Columns ``origin_id`` (a community's ``area_id``), ``destination_id``
+    (a station's ``station_id``), ``cost`` (a number ``>= 0``) and,
+    optionally, ``unit`` (``m`` or ``min`` on every row); see
+    :meth:`CostTable.from_frame` for the accepted aliases. Text files may be
+    UTF-8, UTF-8 with BOM or GBK/GB18030, separated by commas, semicolons,
+    tabs or bars. Rows are numbered as a spreadsheet shows them, the header
+    being row 1 -- for Parquet too, whose first record is then row 2.
+
+    Parameters
+    ----------
+    path
+        The file.
+    unit
+        ``"m"`` (metres) or ``"min"`` (minutes). Default: the file's
+        ``unit`` column, else metres; when both are given they must agree.
+
+    Returns
+    -------
+    CostTable
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable or of another format, or has any
+        bad column or row; every problem is listed with file, row (the
+        header is row 1) and column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path.name}: file not found ({path})")
+    try:
+        frame = _read_frame(path)
+    except DataError:
+        raise
+    except Exception as exc:  # each reader raises its own types; name the file, keep the cause
+        raise DataError(f"{path.name}: cannot be read: {exc}") from exc
+    return CostTable.from_frame(frame, unit=unit, source=path.name, first_row=2)
