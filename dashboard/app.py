@@ -24,10 +24,12 @@ def _static_assets() -> str:
 st.set_page_config(page_title=t("app.title"), layout="wide")
 _static_assets()
 
+# The page scripts live in views/, not pages/: Streamlit treats a pages/ folder beside the entry
+# point as an old-style multipage app, and a direct link such as /gaps then ran the page bare.
 pages = [
-    st.Page("pages/overview.py", title=t("page.overview"), url_path="overview", default=True),
-    st.Page("pages/gaps.py", title=t("page.gaps"), url_path="gaps"),
-    st.Page("pages/data.py", title=t("page.data"), url_path="data"),
+    st.Page("views/overview.py", title=t("page.overview"), url_path="overview", default=True),
+    st.Page("views/gaps.py", title=t("page.gaps"), url_path="gaps"),
+    st.Page("views/data.py", title=t("page.data"), url_path="data"),
 ]
 page = st.navigation(pages)
 result = render_sidebar()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,9 @@ __all__ = [
     "header",
     "note_map_click",
     "ranked_table",
+    "Selection",
     "sync_selection",
+    "tick_row",
 ]
 
 MEASURES: tuple[str, ...] = tuple(GAP_MEASURES)
@@ -38,6 +41,13 @@ MEASURES: tuple[str, ...] = tuple(GAP_MEASURES)
 
 TABLE_KEY = "gap_table"
 MAP_KEY = "gap_map"
+
+
+class Selection(NamedTuple):
+    """The selected community and whether the map should zoom to it (picked in the table)."""
+
+    area: str | None
+    zoom: bool
 
 
 def header(measure: str, lang: str) -> str:
@@ -107,19 +117,29 @@ def _table_rows() -> tuple[int, ...]:
     return tuple(selection.get("rows") or ())
 
 
-def sync_selection(shown_ids: list[str]) -> str | None:
+def tick_row(shown_ids: list[str], area: str) -> None:
+    """Select ``area``'s row in the table (programmatic selection; the table is drawn later in the run)."""
+    rows = (shown_ids.index(area),) if area in shown_ids else ()
+    st.session_state[TABLE_KEY] = {"selection": {"rows": list(rows), "columns": []}}
+    st.session_state["gap_last_rows"] = rows
+
+
+def sync_selection(shown_ids: list[str]) -> Selection:
     """The selected community after a new table selection or map click; stored in ``gap_area``.
 
-    Read before the map is drawn, so a click or a selected row is highlighted
-    in the same run.
+    Read before the map and the table are drawn, so a click or a selected row
+    is highlighted in the same run: a row picked in the table zooms the map to
+    its community, and a community clicked on the map ticks its table row.
     """
     rows = _table_rows()
     if rows != st.session_state.get("gap_last_rows"):
         st.session_state["gap_last_rows"] = rows
         if rows and rows[0] < len(shown_ids):
             st.session_state["gap_area"] = shown_ids[rows[0]]
-    note_map_click(st.session_state.get(MAP_KEY))
-    return st.session_state.get("gap_area")
+            st.session_state["gap_zoom"] = True
+    if note_map_click(st.session_state.get(MAP_KEY)):
+        tick_row(shown_ids, st.session_state["gap_area"])
+    return Selection(st.session_state.get("gap_area"), bool(st.session_state.get("gap_zoom")))
 
 
 def note_map_click(out: Mapping | None) -> bool:
@@ -133,4 +153,5 @@ def note_map_click(out: Mapping | None) -> bool:
     if not area or area == st.session_state.get("gap_area"):
         return False
     st.session_state["gap_area"] = area
+    st.session_state["gap_zoom"] = False
     return True

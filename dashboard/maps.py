@@ -42,6 +42,7 @@ __all__ = [
     "compact_json",
     "display_geometries",
     "facts_rows",
+    "FitToLayer",
     "GAP_MEASURES",
     "GapMeasure",
     "gap_groups",
@@ -870,19 +871,56 @@ def _add_gap_choropleth(groups: LayerGroups, communities: gpd.GeoDataFrame, shap
     return ("communities", title, items)
 
 
-def _add_selected(groups: LayerGroups, communities: gpd.GeoDataFrame, shapes: Sequence, lang: str) -> tuple:
+class FitToLayer(MacroElement):
+    """Zoom the map to its parent layer's bounds once the layer is on a map.
+
+    A child of a GeoJson layer inside a feature group: streamlit-folium
+    evaluates the group's script before adding the group to the map, so the
+    fit waits for the layer's ``add`` event when the layer has no map yet.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function (layer) {
+    function fit() {
+        layer._map.fitBounds(layer.getBounds(), {padding: [40, 40], maxZoom: {{ this.max_zoom }}});
+    }
+    if (layer._map) { fit(); } else { layer.once("add", fit); }
+})({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, max_zoom: int = 15) -> None:
+        super().__init__()
+        self._name = "FitToLayer"
+        self.max_zoom = int(max_zoom)
+
+
+def _add_selected(
+    groups: LayerGroups, communities: gpd.GeoDataFrame, shapes: Sequence, lang: str, *, fit: bool
+) -> tuple:
     props = {"area_id": communities["area_id"].astype(str).tolist(), "label": _labels(communities, lang)}
-    CompactGeoJson(
+    outline = CompactGeoJson(
         _collection(shapes, props),
         name=translate("gaps.layer_selected", lang),
         style_function=lambda f: {"fill": False, "color": SELECTED_COLOUR, "weight": 5, "opacity": 1.0},
         interactive=False,
     ).add_to(groups.new(translate("gaps.layer_selected", lang)))
+    if fit:
+        FitToLayer().add_to(outline)
     return ("selected", translate("gaps.layer_selected", lang), [(_line(SELECTED_COLOUR, 5), "")])
 
 
 def gap_groups(
-    layers: MapLayers, frame: pd.DataFrame, *, measure: str, lang: str, selected: str | None = None
+    layers: MapLayers,
+    frame: pd.DataFrame,
+    *,
+    measure: str,
+    lang: str,
+    selected: str | None = None,
+    zoom_to_selected: bool = False,
 ) -> LayerGroups:
     """The gap view's layers on :func:`overview_base_map`: districts, the choropleth, the selection.
 
@@ -899,6 +937,9 @@ def gap_groups(
         Interface language code.
     selected
         ``area_id`` of the community outlined thickly, if any.
+    zoom_to_selected
+        Whether the map zooms to the selected community when the groups are
+        drawn (for a selection made in the table, not by a click on the map).
 
     Returns
     -------
@@ -919,7 +960,7 @@ def gap_groups(
     chosen = (communities["area_id"] == selected).to_numpy()
     if chosen.any():
         picked = [s for s, k in zip(shapes, chosen, strict=True) if k]
-        sections.append(_add_selected(groups, communities[chosen], picked, lang))
+        sections.append(_add_selected(groups, communities[chosen], picked, lang, fit=zoom_to_selected))
     Legend(translate("legend.title", lang), sections).add_to(groups.new("legend", control=False))
     for group in groups:
         localize(group)

@@ -20,14 +20,23 @@ from dashboard.gapview import (
     note_map_click,
     ranked_table,
     sync_selection,
+    tick_row,
 )
 from dashboard.i18n import current_lang, format_number, format_percent, t
 from dashboard.maps import MapLayers, gap_groups, overview_base_map, prepare_layers
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown
+from geodata.circles import VoronoiPieces
+from geodata.coverage import station_pieces
 from geodata.errors import AtlasError
 from geodata.underserved import COMPONENTS, DEFAULT_WINDOW_DAYS, totals, underserved_index
 
 MAP_HEIGHT = 560
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _pieces(source: str) -> VoronoiPieces:
+    """The communities cut by the stations' Voronoi cells: made once, so a new reach costs milliseconds."""
+    return station_pieces(load_cached(source).dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -35,7 +44,7 @@ def _analysis(source: str, urban_m: float, rural_m: float, window_days: int,
               weights: tuple[tuple[str, float], ...]) -> tuple[pd.DataFrame, dict]:
     dataset = load_cached(source).dataset
     frame = underserved_index(dataset, urban_reach_m=urban_m, rural_reach_m=rural_m,
-                              window_days=window_days, weights=dict(weights))
+                              window_days=window_days, weights=dict(weights), pieces=_pieces(source))
     return frame, totals(frame, dataset)
 
 
@@ -99,17 +108,18 @@ def _explain(frame: pd.DataFrame, shown: pd.DataFrame, area: str | None, lang: s
 def _map_table(source: str, frame: pd.DataFrame, shown: pd.DataFrame, measure: str) -> None:
     lang = current_lang()
     ids = shown["area_id"].astype(str).tolist()
-    area = sync_selection(ids)
+    area, zoom = sync_selection(ids)
     layers = _layers(source)
     map_col, panel_col = st.columns([2.5, 1.5])
     with map_col:
         out = st_folium(overview_base_map(layers), key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
                         feature_group_to_add=gap_groups(layers, shown, measure=measure, lang=lang,
-                                                        selected=area),
+                                                        selected=area, zoom_to_selected=zoom),
                         layer_control=folium.LayerControl(collapsed=True, position="topright"),
                         returned_objects=["last_object_clicked", "last_active_drawing"])
         st.caption(t("gaps.map_caption"))
     if note_map_click(out):  # a click sync_selection had not seen: draw it highlighted (rare)
+        tick_row(ids, st.session_state["gap_area"])
         st.rerun()
     with panel_col:
         _explain(frame, shown, area, lang)
@@ -122,7 +132,7 @@ def _map_table(source: str, frame: pd.DataFrame, shown: pd.DataFrame, measure: s
 def main() -> None:
     """Draw the page."""
     lang = current_lang()
-    opened = page_dataset("gaps.title", page="gap", forget=("gap_area", "gap_last_click"))
+    opened = page_dataset("gaps.title", page="gap", forget=("gap_area", "gap_last_click", "gap_zoom"))
     if opened is None:
         return
     dataset, source = opened

@@ -65,14 +65,14 @@ def test_language_widget_switches(monkeypatch, tiny_folder):
 @pytest.mark.parametrize(("lang", "title"), [("zh_CN", "数据集"), ("en", "Dataset")])
 def test_switch_to_data_page(monkeypatch, tiny_folder, lang, title):
     at = _app(monkeypatch, tiny_folder, lang=lang)
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     assert not at.exception
     assert [t.value for t in at.title] == [title]
     layers = at.dataframe[0].value
     assert len(layers) == 4
     report = at.dataframe[2].value
     assert "missing_location" in " ".join(map(str, report.iloc[:, 1]))
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("views/overview.py").run()
     assert not at.exception
     assert len(at.metric) == 7
 
@@ -148,5 +148,5 @@ def test_overview_on_demo_city(monkeypatch):
     assert not at.exception
     values = dict(zip(_labels(at), (m.value for m in at.metric), strict=True))
     assert values["社区/村"] == "2,019"
-    at.switch_page("pages/data.py").run()
+    at.switch_page("views/data.py").run()
     assert not at.exception

@@ -23,7 +23,7 @@ def _gaps(monkeypatch, folder: Path, lang: str, **state) -> AppTest:
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
-    return at.switch_page("pages/gaps.py").run()
+    return at.switch_page("views/gaps.py").run()
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -88,6 +88,21 @@ def test_map_click_selects_the_community(monkeypatch, tiny_folder):
     assert not at.exception
     assert at.session_state["gap_area"] == "C1"
     assert "#### 南湖社区" in [m.value for m in at.markdown]
+    # the clicked community's row is ticked in the ranked table, and the map does not jump
+    position = at.dataframe[-1].value["名称"].tolist().index("南湖社区")
+    assert at.session_state["gap_table"]["selection"]["rows"] == [position]
+    assert at.session_state["gap_zoom"] is False
+
+
+def test_table_row_selects_and_zooms(monkeypatch, tiny_folder):
+    at = _gaps(monkeypatch, tiny_folder, "en")
+    names = at.dataframe[-1].value["Name"].tolist()
+    at.session_state["gap_table"] = {"selection": {"rows": [names.index("太平村")], "columns": []}}
+    at.run()
+    assert not at.exception
+    assert at.session_state["gap_area"] == "C3"
+    assert at.session_state["gap_zoom"] is True
+    assert "#### 太平村" in [m.value for m in at.markdown]
 
 
 def test_zero_weights_show_an_error(monkeypatch, tiny_folder):
@@ -110,6 +125,19 @@ def test_gap_layers_escape_names_and_outline_the_selection(tiny, script_name):
     assert "\\u0026lt;script\\u0026gt;alert" in html  # HTML-escaped, then JSON-escaped
     assert len(groups) == 4  # districts, choropleth, selection, legend
     assert "Covered share (%)" in html
+    assert "fitBounds(layer.getBounds()" not in html  # a map click does not move the map
+
+
+def test_selection_from_the_table_zooms_to_it(tiny):
+    frame = underserved_index(tiny)
+    layers = prepare_layers(tiny)
+    groups = gap_groups(layers, frame, measure="backlog", lang="en", selected="C1", zoom_to_selected=True)
+    m = overview_base_map(layers)
+    for group in groups:
+        group.add_to(m)
+    html = m.get_root().render()
+    assert html.count("fitBounds(layer.getBounds()") == 1
+    assert 'layer.once("add", fit)' in html
 
 
 def test_explain_rows_and_table(tiny):
