@@ -7,7 +7,7 @@ sequence of widgets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import NamedTuple
 
@@ -17,8 +17,8 @@ import streamlit as st
 
 import geopandas as gpd
 
+from dashboard.gapmap import GAP_MEASURES, gap_value_texts
 from dashboard.i18n import format_number, format_percent, t, translate
-from dashboard.maps import GAP_MEASURES, gap_value_texts
 from geodata.export import to_csv_bytes, to_geojson_bytes, to_xlsx_bytes
 from geodata.underserved import AREAS_COLUMNS, COMPONENTS
 
@@ -41,6 +41,10 @@ MEASURES: tuple[str, ...] = tuple(GAP_MEASURES)
 
 TABLE_KEY = "gap_table"
 MAP_KEY = "gap_map"
+
+
+Locate = Callable[[float, float], "str | None"]
+"""``(lon, lat) -> area_id`` of the community at a WGS84 position, ``None`` outside every one."""
 
 
 class Selection(NamedTuple):
@@ -124,12 +128,19 @@ def tick_row(shown_ids: list[str], area: str) -> None:
     st.session_state["gap_last_rows"] = rows
 
 
-def sync_selection(shown_ids: list[str]) -> Selection:
+def sync_selection(shown_ids: list[str], locate: Locate) -> Selection:
     """The selected community after a new table selection or map click; stored in ``gap_area``.
 
     Read before the map and the table are drawn, so a click or a selected row
     is highlighted in the same run: a row picked in the table zooms the map to
     its community, and a community clicked on the map ticks its table row.
+
+    Parameters
+    ----------
+    shown_ids
+        ``area_id`` of the table's rows, in order.
+    locate
+        ``(lon, lat) -> area_id`` of the community there (``None`` outside any).
     """
     rows = _table_rows()
     if rows != st.session_state.get("gap_last_rows"):
@@ -137,20 +148,23 @@ def sync_selection(shown_ids: list[str]) -> Selection:
         if rows and rows[0] < len(shown_ids):
             st.session_state["gap_area"] = shown_ids[rows[0]]
             st.session_state["gap_zoom"] = True
-    if note_map_click(st.session_state.get(MAP_KEY)):
+    if note_map_click(st.session_state.get(MAP_KEY), shown_ids, locate):
         tick_row(shown_ids, st.session_state["gap_area"])
     return Selection(st.session_state.get("gap_area"), bool(st.session_state.get("gap_zoom")))
 
 
-def note_map_click(out: Mapping | None) -> bool:
-    """Select the community of a new map click; whether the selection changed."""
-    click = (out or {}).get("last_object_clicked")
+def note_map_click(out: Mapping | None, shown_ids: list[str], locate: Locate) -> bool:
+    """Select the shown community under a new map click; whether the selection changed.
+
+    The click's position is looked up in the data (the polygons on the map
+    are simplified, and come from a file the browser loads after the map).
+    """
+    click = (out or {}).get("last_clicked")
     if not click or click == st.session_state.get("gap_last_click"):
         return False
     st.session_state["gap_last_click"] = click
-    props = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
-    area = props.get("area_id")
-    if not area or area == st.session_state.get("gap_area"):
+    area = locate(float(click["lng"]), float(click["lat"]))
+    if area is None or area not in shown_ids or area == st.session_state.get("gap_area"):
         return False
     st.session_state["gap_area"] = area
     st.session_state["gap_zoom"] = False

@@ -33,6 +33,12 @@ from geodata.overview import community_table, recent_cases
 from geodata.schema import TIERS, WGS84, Dataset
 
 __all__ = [
+    "class_labels",
+    "display_labels",
+    "escape_all",
+    "feature_collection",
+    "swatch_box",
+    "swatch_line",
     "CHOROPLETHS",
     "CompactGeoJson",
     "TIER_COLOURS",
@@ -42,11 +48,6 @@ __all__ = [
     "compact_json",
     "display_geometries",
     "facts_rows",
-    "FitToLayer",
-    "GAP_MEASURES",
-    "GapMeasure",
-    "gap_groups",
-    "gap_value_texts",
     "geometry_dicts",
     "LayerGroups",
     "overview_base_map",
@@ -319,12 +320,14 @@ class Legend(MacroElement):
         return "".join(parts)
 
 
-def _box(colour: str, *, border: str = "#777", opacity: float = 1.0) -> str:
+def swatch_box(colour: str, *, border: str = "#777", opacity: float = 1.0) -> str:
+    """Legend swatch of a filled area: a small box in ``colour``."""
     return (f'<span style="display:inline-block;width:16px;height:12px;background:{colour};'
             f'opacity:{opacity};border:1px solid {border}"></span>')
 
 
-def _line(colour: str, width: int) -> str:
+def swatch_line(colour: str, width: int) -> str:
+    """Legend swatch of an outline: a horizontal line ``width`` pixels thick."""
     return (f'<span style="display:inline-block;width:18px;height:0;'
             f'border-top:{width}px solid {colour}"></span>')
 
@@ -335,7 +338,7 @@ def _dot(colour: str, radius: float, *, stroke: str = "#ffffff") -> str:
             f'background:{colour};border:1px solid {stroke};flex:none"></span>')
 
 
-def _class_labels(values: np.ndarray, uppers: list[float], lang: str, digits: int = 0) -> list[str]:
+def class_labels(values: np.ndarray, uppers: list[float], lang: str, digits: int = 0) -> list[str]:
     """Legend labels of the classes of :func:`classify`: "lo – hi", or the value itself
     when every class holds one distinct value."""
     finite = values[np.isfinite(values)]
@@ -396,7 +399,7 @@ class CompactGeoJson(folium.GeoJson):
         return templated.replace(token, self._compact_data)
 
 
-def _collection(shapes: Sequence[dict | None], props: dict[str, list]) -> dict:
+def feature_collection(shapes: Sequence[dict | None], props: dict[str, list]) -> dict:
     """A FeatureCollection with short integer ids (folium keys its style lookup on them).
 
     ``shapes`` come from :func:`geometry_dicts`; empty geometries are left out.
@@ -409,7 +412,8 @@ def _collection(shapes: Sequence[dict | None], props: dict[str, list]) -> dict:
     return {"type": "FeatureCollection", "features": [f for f in features if f["geometry"]]}
 
 
-def _esc(values: Iterable[object]) -> list[str]:
+def escape_all(values: Iterable[object]) -> list[str]:
+    """Each value as HTML-escaped text (empty for None and NaN), ready for a tooltip."""
     def text(v: object) -> str:
         return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
 
@@ -417,15 +421,16 @@ def _esc(values: Iterable[object]) -> list[str]:
 
 
 def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
-    return folium.GeoJsonTooltip(fields=fields, aliases=_esc(aliases), sticky=True)
+    return folium.GeoJsonTooltip(fields=fields, aliases=escape_all(aliases), sticky=True)
 
 
-def _labels(frame: pd.DataFrame, lang: str) -> list[str]:
+def display_labels(frame: pd.DataFrame, lang: str) -> list[str]:
+    """Escaped names to show: ``name_en`` in English where there is one, else ``name``."""
     names = frame["name"].astype(str).tolist()
     if lang == "zh_CN" or "name_en" not in frame.columns:
-        return _esc(names)
+        return escape_all(names)
     en = frame["name_en"].tolist()
-    return _esc(e if isinstance(e, str) and e.strip() else n for n, e in zip(names, en, strict=True))
+    return escape_all(e if isinstance(e, str) and e.strip() else n for n, e in zip(names, en, strict=True))
 
 
 def _community_values(layers: MapLayers, choropleth: str, lang: str) -> tuple[np.ndarray, list[str], str]:
@@ -449,15 +454,17 @@ def _add_communities(groups: LayerGroups, layers: MapLayers, choropleth: str, la
     props = {
         "layer": ["communities"] * len(communities),
         "area_id": communities["area_id"].astype(str).tolist(),
-        "label": _labels(communities, lang),
-        "district": _esc(communities["district"] if "district" in communities else [None] * len(values)),
-        "value": _esc(texts),
+        "label": display_labels(communities, lang),
+        "district": escape_all(
+            communities["district"] if "district" in communities else [None] * len(values)
+        ),
+        "value": escape_all(texts),
         "fill": fills,
     }
     value_alias = (translate("tooltip.cases", lang, days=layers.window_days) if unit == "cases"
                    else translate("tooltip.density", lang))
     CompactGeoJson(
-        _collection(layers.shapes["communities"], props),
+        feature_collection(layers.shapes["communities"], props),
         name=translate("layer.communities", lang),
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.72,
                                   "color": "#666666", "weight": 0.5},
@@ -466,9 +473,9 @@ def _add_communities(groups: LayerGroups, layers: MapLayers, choropleth: str, la
                          [translate("tooltip.name", lang), translate("tooltip.district", lang), value_alias]),
         zoom_on_click=False,
     ).add_to(groups.new(translate("layer.communities", lang)))
-    items = [(_box(palette[i]), label) for i, label in enumerate(_class_labels(values, uppers, lang))]
+    items = [(swatch_box(palette[i]), label) for i, label in enumerate(class_labels(values, uppers, lang))]
     if (classes < 0).any():
-        items.append((_box(NO_DATA_COLOUR), translate("legend.no_data", lang)))
+        items.append((swatch_box(NO_DATA_COLOUR), translate("legend.no_data", lang)))
     title = (translate("legend.cases", lang, days=layers.window_days) if unit == "cases"
              else translate("legend.density", lang))
     return ("communities", title, items)
@@ -476,14 +483,14 @@ def _add_communities(groups: LayerGroups, layers: MapLayers, choropleth: str, la
 
 def _add_districts(groups: LayerGroups, layers: MapLayers, lang: str) -> tuple:
     districts = layers.districts
-    props = {"layer": ["districts"] * len(districts), "label": _labels(districts, lang)}
+    props = {"layer": ["districts"] * len(districts), "label": display_labels(districts, lang)}
     CompactGeoJson(
-        _collection(layers.shapes["districts"], props),
+        feature_collection(layers.shapes["districts"], props),
         name=translate("layer.districts", lang),
         style_function=lambda f: {"fill": False, "color": DISTRICT_COLOUR, "weight": 3, "opacity": 0.9},
         interactive=False,
     ).add_to(groups.new(translate("layer.districts", lang)))
-    return ("districts", translate("legend.districts", lang), [(_line(DISTRICT_COLOUR, 3), "")])
+    return ("districts", translate("legend.districts", lang), [(swatch_line(DISTRICT_COLOUR, 3), "")])
 
 
 def _add_hexagons(groups: LayerGroups, layers: MapLayers, lang: str) -> tuple:
@@ -493,27 +500,27 @@ def _add_hexagons(groups: LayerGroups, layers: MapLayers, lang: str) -> tuple:
     classes, uppers = classify(counts)
     props = {
         "layer": ["cases"] * len(hexagons),
-        "count": _esc(format_number(c, lang) for c in counts),
+        "count": escape_all(format_number(c, lang) for c in counts),
         "fill": [HEX_COLOURS[c] for c in classes],
     }
     if len(hexagons):
         CompactGeoJson(
-            _collection(layers.shapes["hexagons"], props),
+            feature_collection(layers.shapes["hexagons"], props),
             name=translate("layer.cases", lang),
             style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.5,
                                       "color": "#ffffff", "weight": 0.6},
             tooltip=_tooltip(["count"], [translate("tooltip.cases", lang, days=days)]),
             zoom_on_click=False,
         ).add_to(groups.new(translate("layer.cases", lang)))
-    items = [(_box(HEX_COLOURS[i], opacity=0.75), label)
-             for i, label in enumerate(_class_labels(counts, uppers, lang))]
+    items = [(swatch_box(HEX_COLOURS[i], opacity=0.75), label)
+             for i, label in enumerate(class_labels(counts, uppers, lang))]
     if layers.unlocated:
         items.append(("", translate("legend.unlocated", lang, n=format_number(layers.unlocated, lang))))
     return ("cases", translate("legend.hexagons", lang, days=days), items)
 
 
 def _point_collection(points: gpd.GeoDataFrame, props: dict[str, list]) -> dict:
-    return _collection(geometry_dicts(points.geometry), props)
+    return feature_collection(geometry_dicts(points.geometry), props)
 
 
 def _station_radius(staff: float) -> float:
@@ -525,7 +532,7 @@ def _add_stations(groups: LayerGroups, stations: gpd.GeoDataFrame, lang: str) ->
     has_staff = "staff" in stations.columns
     staff = stations["staff"].fillna(1).astype(float).to_numpy() if has_staff else np.ones(len(stations))
     # Properties stay few and short: 2,400 stations; the radius follows from "staff".
-    props = {"label": _labels(stations, lang), "staff": [int(s) for s in staff]}
+    props = {"label": display_labels(stations, lang), "staff": [int(s) for s in staff]}
     CompactGeoJson(
         _point_collection(stations, props),
         name=translate("layer.stations", lang),
@@ -558,7 +565,7 @@ def _add_service_points(
             continue  # in the legend, but no empty layer (its tooltip would have no fields)
         # One style per layer, set on the marker: no per-feature style lookup in the payload.
         CompactGeoJson(
-            _point_collection(subset, {"label": _labels(subset, lang)}),
+            _point_collection(subset, {"label": display_labels(subset, lang)}),
             name=translate("layer.service_point", lang, tier=name),
             marker=folium.CircleMarker(radius=radius, fill=True, fill_color=colour, fill_opacity=0.9,
                                        color="#333333", weight=0.8),
@@ -786,182 +793,3 @@ def facts_rows(facts: dict, lang: str) -> list[tuple[str, str]]:
                    else _tier_summary(points, lang))
     rows.append((translate("facts.service_points", lang), points_text))
     return rows + _case_rows(facts, lang)
-
-
-# -------------------------------------------------------------------- gap view
-
-
-@dataclass(frozen=True)
-class GapMeasure:
-    """How one measure of the gap view is shown: scale, decimals, direction.
-
-    Attributes
-    ----------
-    scale
-        Factor from the engine's value to the shown one (100 for a 0-1 share shown in %).
-    digits
-        Decimal places shown.
-    higher_is_worse
-        Whether a higher value means more underserved (chooses the palette).
-    """
-
-    scale: float
-    digits: int
-    higher_is_worse: bool
-
-
-GAP_MEASURES: dict[str, GapMeasure] = {
-    "underserved_index": GapMeasure(1.0, 2, True),
-    "covered_share": GapMeasure(100.0, 0, False),
-    "nearest_station_m": GapMeasure(1.0, 0, True),
-    "access_per_10k": GapMeasure(1.0, 1, False),
-    "pressure": GapMeasure(1.0, 1, True),
-    "backlog": GapMeasure(1.0, 0, True),
-}
-"""The measures the gap view can colour by: the index and each of its components."""
-
-WORSE_COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")  # Reds: higher = worse
-BETTER_COLOURS = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")  # Greens: higher = better
-SELECTED_COLOUR = "#00bcd4"
-
-
-def gap_value_texts(values: Sequence[float] | np.ndarray, measure: str, lang: str) -> list[str]:
-    """Each value of ``measure`` (engine units) as shown, with its unit; "no data" for NaN."""
-    spec = GAP_MEASURES[measure]
-    key = f"gaps.value.{measure}"
-    return [translate(key, lang, n=format_number(v * spec.scale, lang, digits=spec.digits))
-            if np.isfinite(v) else translate("legend.no_data", lang)
-            for v in np.asarray(values, dtype=float)]
-
-
-def _gap_props(communities: gpd.GeoDataFrame, values: np.ndarray, measure: str, lang: str,
-               fills: list[str]) -> dict[str, list]:
-    return {
-        "area_id": communities["area_id"].astype(str).tolist(),
-        "label": _labels(communities, lang),
-        "district": _esc(communities["district"]),
-        "value": _esc(gap_value_texts(values, measure, lang)),
-        "fill": fills,
-    }
-
-
-def _add_gap_choropleth(groups: LayerGroups, communities: gpd.GeoDataFrame, shapes: Sequence,
-                        measure: str, lang: str) -> tuple:
-    spec = GAP_MEASURES[measure]
-    values = communities[measure].to_numpy(dtype=float)
-    palette = WORSE_COLOURS if spec.higher_is_worse else BETTER_COLOURS
-    classes, uppers = classify(values * spec.scale)
-    fills = [palette[c] if c >= 0 else NO_DATA_COLOUR for c in classes]
-    name = translate(f"gaps.measure.{measure}", lang)
-    CompactGeoJson(
-        _collection(shapes, _gap_props(communities, values, measure, lang, fills)),
-        name=translate("layer.communities", lang),
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.75,
-                                  "color": "#666666", "weight": 0.5},
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-        tooltip=_tooltip(["label", "district", "value"],
-                         [translate("tooltip.name", lang), translate("tooltip.district", lang), name]),
-        zoom_on_click=False,
-    ).add_to(groups.new(translate("layer.communities", lang)))
-    labels = _class_labels(values * spec.scale, uppers, lang, digits=spec.digits)
-    items = [(_box(palette[i]), label) for i, label in enumerate(labels)]
-    if (classes < 0).any():
-        items.append((_box(NO_DATA_COLOUR), translate("legend.no_data", lang)))
-    title = translate("gaps.with_unit", lang, name=name, unit=translate(f"gaps.unit.{measure}", lang))
-    return ("communities", title, items)
-
-
-class FitToLayer(MacroElement):
-    """Zoom the map to its parent layer's bounds once the layer is on a map.
-
-    A child of a GeoJson layer inside a feature group: streamlit-folium
-    evaluates the group's script before adding the group to the map, so the
-    fit waits for the layer's ``add`` event when the layer has no map yet.
-    """
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function (layer) {
-    function fit() {
-        layer._map.fitBounds(layer.getBounds(), {padding: [40, 40], maxZoom: {{ this.max_zoom }}});
-    }
-    if (layer._map) { fit(); } else { layer.once("add", fit); }
-})({{ this._parent.get_name() }});
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, max_zoom: int = 15) -> None:
-        super().__init__()
-        self._name = "FitToLayer"
-        self.max_zoom = int(max_zoom)
-
-
-def _add_selected(
-    groups: LayerGroups, communities: gpd.GeoDataFrame, shapes: Sequence, lang: str, *, fit: bool
-) -> tuple:
-    props = {"area_id": communities["area_id"].astype(str).tolist(), "label": _labels(communities, lang)}
-    outline = CompactGeoJson(
-        _collection(shapes, props),
-        name=translate("gaps.layer_selected", lang),
-        style_function=lambda f: {"fill": False, "color": SELECTED_COLOUR, "weight": 5, "opacity": 1.0},
-        interactive=False,
-    ).add_to(groups.new(translate("gaps.layer_selected", lang)))
-    if fit:
-        FitToLayer().add_to(outline)
-    return ("selected", translate("gaps.layer_selected", lang), [(_line(SELECTED_COLOUR, 5), "")])
-
-
-def gap_groups(
-    layers: MapLayers,
-    frame: pd.DataFrame,
-    *,
-    measure: str,
-    lang: str,
-    selected: str | None = None,
-    zoom_to_selected: bool = False,
-) -> LayerGroups:
-    """The gap view's layers on :func:`overview_base_map`: districts, the choropleth, the selection.
-
-    Parameters
-    ----------
-    layers
-        The result of :func:`prepare_layers` (simplified community shapes).
-    frame
-        Rows of :func:`geodata.underserved.underserved_index` to draw (e.g.
-        one district's); communities not in it are left out.
-    measure
-        A key of :data:`GAP_MEASURES`.
-    lang
-        Interface language code.
-    selected
-        ``area_id`` of the community outlined thickly, if any.
-    zoom_to_selected
-        Whether the map zooms to the selected community when the groups are
-        drawn (for a selection made in the table, not by a click on the map).
-
-    Returns
-    -------
-    LayerGroups
-        Localized groups; the last one, out of the layer control, holds the legend.
-    """
-    if measure not in GAP_MEASURES:
-        raise ValueError(f"measure must be one of {', '.join(GAP_MEASURES)}, got {measure!r}")
-    values = frame.set_index("area_id")[[measure, "district"]]
-    keep = layers.communities["area_id"].isin(values.index).to_numpy()
-    communities = layers.communities.loc[keep, ["area_id", "name", "name_en", "geometry"]].copy()
-    communities[measure] = values[measure].reindex(communities["area_id"]).to_numpy(dtype=float)
-    communities["district"] = values["district"].reindex(communities["area_id"]).to_numpy(dtype=object)
-    shapes = [s for s, k in zip(layers.shapes["communities"], keep, strict=True) if k]
-    groups = LayerGroups()
-    sections = [_add_districts(groups, layers, lang),
-                _add_gap_choropleth(groups, communities, shapes, measure, lang)]
-    chosen = (communities["area_id"] == selected).to_numpy()
-    if chosen.any():
-        picked = [s for s, k in zip(shapes, chosen, strict=True) if k]
-        sections.append(_add_selected(groups, communities[chosen], picked, lang, fit=zoom_to_selected))
-    Legend(translate("legend.title", lang), sections).add_to(groups.new("legend", control=False))
-    for group in groups:
-        localize(group)
-    return groups

@@ -20,6 +20,8 @@ Typical use on a page::
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -41,6 +43,7 @@ __all__ = [
     "ensure_static_assets",
     "localize",
     "offline_map",
+    "publish_static",
     "static_url",
 ]
 
@@ -98,6 +101,44 @@ def static_url(relpath: str = "") -> str:
     base = str(st_config.get_option("server.baseUrlPath") or "").strip("/")
     prefix = f"/{base}/app/static/" if base else "/app/static/"
     return prefix + relpath.lstrip("/")
+
+
+def publish_static(
+    text: str, *, prefix: str, suffix: str = ".json", static_dir: str | Path | None = None
+) -> str:
+    """Write ``text`` once into ``<static_dir>/data/`` under a name made from its content; its URL.
+
+    The name holds a hash of the content, so a file never changes once
+    written (a browser may keep it) and another dataset never overwrites it.
+    Written to a temporary name and renamed into place, so a concurrent
+    reader never sees half a file.
+
+    Parameters
+    ----------
+    text
+        The content, e.g. a GeoJSON document.
+    prefix, suffix
+        Start and end of the file name, e.g. ``"communities"`` and ``".json"``.
+    static_dir
+        Static folder of the running Streamlit script; defaults to :data:`STATIC_DIR`.
+
+    Returns
+    -------
+    str
+        The file's same-origin URL (see :func:`static_url`).
+    """
+    data = text.encode("utf-8")
+    name = f"{prefix}-{hashlib.sha256(data).hexdigest()[:20]}{suffix}"
+    folder = Path(static_dir or STATIC_DIR) / "data"
+    target = folder / name
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, staging = tempfile.mkstemp(prefix=f".{name}-", dir=folder)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(staging, 0o644)
+        os.replace(staging, target)
+    return static_url(f"data/{name}")
 
 
 def ensure_static_assets(static_dir: str | Path | None = None) -> Path:

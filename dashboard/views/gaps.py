@@ -8,10 +8,12 @@ import streamlit as st
 import folium
 from streamlit_folium import st_folium
 
+from dashboard.gapmap import ShapeFiles, gap_base_map, gap_groups, publish_shapes
 from dashboard.gapview import (
     MAP_KEY,
     MEASURES,
     TABLE_KEY,
+    Locate,
     explain_rows,
     export_buttons,
     export_frame,
@@ -23,11 +25,12 @@ from dashboard.gapview import (
     tick_row,
 )
 from dashboard.i18n import current_lang, format_number, format_percent, t
-from dashboard.maps import MapLayers, gap_groups, overview_base_map, prepare_layers
+from dashboard.maps import MapLayers, prepare_layers
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown
 from geodata.circles import VoronoiPieces
 from geodata.coverage import station_pieces
 from geodata.errors import AtlasError
+from geodata.overview import area_at
 from geodata.underserved import COMPONENTS, DEFAULT_WINDOW_DAYS, totals, underserved_index
 
 MAP_HEIGHT = 560
@@ -51,6 +54,17 @@ def _analysis(source: str, urban_m: float, rural_m: float, window_days: int,
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _layers(source: str) -> MapLayers:
     return prepare_layers(load_cached(source).dataset)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _shape_files(source: str) -> ShapeFiles:
+    """The community and district shapes, written once per dataset to static files the browser fetches."""
+    return publish_shapes(_layers(source))
+
+
+def _locate(source: str) -> Locate:
+    dataset = load_cached(source).dataset
+    return lambda lon, lat: area_at(dataset, lon, lat)
 
 
 def _controls() -> tuple[float, float, tuple[tuple[str, float], ...]]:
@@ -108,17 +122,19 @@ def _explain(frame: pd.DataFrame, shown: pd.DataFrame, area: str | None, lang: s
 def _map_table(source: str, frame: pd.DataFrame, shown: pd.DataFrame, measure: str) -> None:
     lang = current_lang()
     ids = shown["area_id"].astype(str).tolist()
-    area, zoom = sync_selection(ids)
+    locate = _locate(source)
+    area, zoom = sync_selection(ids, locate)
     layers = _layers(source)
     map_col, panel_col = st.columns([2.5, 1.5])
     with map_col:
-        out = st_folium(overview_base_map(layers), key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
+        base = gap_base_map(layers, _shape_files(source))
+        out = st_folium(base, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
                         feature_group_to_add=gap_groups(layers, shown, measure=measure, lang=lang,
                                                         selected=area, zoom_to_selected=zoom),
                         layer_control=folium.LayerControl(collapsed=True, position="topright"),
-                        returned_objects=["last_object_clicked", "last_active_drawing"])
+                        returned_objects=["last_clicked"])
         st.caption(t("gaps.map_caption"))
-    if note_map_click(out):  # a click sync_selection had not seen: draw it highlighted (rare)
+    if note_map_click(out, ids, locate):  # a click sync_selection had not seen: draw it highlighted (rare)
         tick_row(ids, st.session_state["gap_area"])
         st.rerun()
     with panel_col:

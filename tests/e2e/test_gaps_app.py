@@ -14,21 +14,19 @@ PLANTED = ("宋家村委会", "和平村委会", "奋进村委会", "四季青�
 
 pytestmark = pytest.mark.browser
 
-_GAP_FEATURES_JS = """() => {
-    const ids = new Set();
-    window.map.eachLayer(layer => {
-        const props = layer.feature && layer.feature.properties;
-        if (props && props.area_id && props.value !== undefined) ids.add(props.area_id);
-    });
-    return ids.size;
+# Communities the restyle has coloured (the polygons come from a static file, then are restyled).
+_COLOURED_JS = """() => {
+    let n = 0;
+    if (window.atlasCommunities) window.atlasCommunities.eachLayer(l => { if (l.atlasShown) n += 1; });
+    return n;
 }"""
 
-# Screen position (inside the map frame) of a community's polygon, found by its label.
+# Screen position (inside the map frame) of a community's polygon, found by its tooltip.
 _POSITION_JS = """(name) => {
     let found = null;
-    window.map.eachLayer(layer => {
-        const props = layer.feature && layer.feature.properties;
-        if (!found && props && props.value !== undefined && props.label.startsWith(name)) found = layer;
+    window.atlasCommunities.eachLayer(l => {
+        const tip = l.getTooltip();
+        if (!found && l.atlasShown && tip && tip.getContent().includes(name)) found = l;
     });
     const point = window.map.latLngToContainerPoint(found.getBounds().getCenter());
     return {x: point.x, y: point.y, id: found.feature.properties.area_id};
@@ -51,7 +49,7 @@ def test_gap_view_links_map_and_table(streamlit_app, offline_page, wait_for_map,
     expect(page.get_by_role("heading", name="服务缺口：哪些社区服务不足，为什么")).to_be_visible()
     expect(page.get_by_role("radio", name="内置示例城市")).to_be_checked()
 
-    assert frame.evaluate(_GAP_FEATURES_JS) > 2000
+    frame.wait_for_function(f"({_COLOURED_JS})() > 2000", timeout=30_000)
     legend = frame.locator("details").filter(has=frame.locator(".atlas-legend-section"))
     expect(legend.get_by_text("服务不足指数（0–1）")).to_be_visible()
 

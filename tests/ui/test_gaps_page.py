@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.gapview import explain_rows, ranked_table
-from dashboard.maps import gap_groups, overview_base_map, prepare_layers
+from dashboard.gapmap import ShapeFiles, gap_base_map, gap_groups, publish_shapes
+from dashboard.maps import prepare_layers
 from geodata.underserved import underserved_index
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
@@ -82,8 +85,7 @@ def test_selected_community_is_explained(monkeypatch, tiny_folder, script_name):
 def test_map_click_selects_the_community(monkeypatch, tiny_folder):
     at = _gaps(monkeypatch, tiny_folder, "zh_CN")
     assert any("在地图上点击社区" in i.value for i in at.info)
-    at.session_state["gap_map"] = {"last_object_clicked": {"lat": 43.81, "lng": 125.305},
-                                   "last_active_drawing": {"properties": {"area_id": "C1"}}}
+    at.session_state["gap_map"] = {"last_clicked": {"lat": 43.81, "lng": 125.305}}  # inside C1
     at.run()
     assert not at.exception
     assert at.session_state["gap_area"] == "C1"
@@ -113,29 +115,64 @@ def test_zero_weights_show_an_error(monkeypatch, tiny_folder):
     assert at.error and "weight" in at.error[0].value
 
 
+def _render(layers, groups) -> str:
+    m = gap_base_map(layers, ShapeFiles("/app/static/data/c.json", "/app/static/data/d.json"))
+    for group in groups:
+        group.add_to(m)
+    return m.get_root().render()
+
+
 def test_gap_layers_escape_names_and_outline_the_selection(tiny, script_name):
     frame = underserved_index(tiny)
     layers = prepare_layers(tiny)
     groups = gap_groups(layers, frame, measure="covered_share", lang="en", selected="C1")
-    m = overview_base_map(layers)
-    for group in groups:
-        group.add_to(m)
-    html = m.get_root().render()
+    html = _render(layers, groups)
     assert script_name not in html and "<script>alert" not in html
     assert "\\u0026lt;script\\u0026gt;alert" in html  # HTML-escaped, then JSON-escaped
-    assert len(groups) == 4  # districts, choropleth, selection, legend
+    assert len(groups) == 3  # colours, selection, legend
     assert "Covered share (%)" in html
     assert "fitBounds(layer.getBounds()" not in html  # a map click does not move the map
+
+
+def test_changes_send_colours_not_shapes(tiny):
+    frame = underserved_index(tiny)
+    layers = prepare_layers(tiny)
+    html = _render(layers, gap_groups(layers, frame, measure="backlog", lang="zh_CN"))
+    assert '"/app/static/data/c.json"' in html and '"/app/static/data/d.json"' in html
+    assert '"coordinates"' not in html  # no polygon is sent with the page: the browser fetches them
+    rows = re.search(r"rows = (\{.*?\}), heads", html).group(1)
+    colours = json.loads(rows)
+    assert sorted(colours) == ["C1", "C2", "C3"]
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", row[0]) for row in colours.values())
+    assert colours["C3"][1] == "太平村"
+
+
+def test_district_filter_hides_other_communities(tiny):
+    frame = underserved_index(tiny)
+    layers = prepare_layers(tiny)
+    shown = frame[frame["district"] == "双阳区"]
+    html = _render(layers, gap_groups(layers, shown, measure="backlog", lang="en", selected="C1"))
+    colours = json.loads(re.search(r"rows = (\{.*?\}), heads", html).group(1))
+    assert sorted(colours) == ["C3"]
+    assert "Selected community" not in html  # the selection is not among those shown
+
+
+def test_shapes_are_published_once_under_a_content_name(tiny, tmp_path, monkeypatch):
+    monkeypatch.setattr("dashboard.offline.STATIC_DIR", tmp_path)
+    layers = prepare_layers(tiny)
+    first = publish_shapes(layers)
+    again = publish_shapes(layers)
+    assert first == again and first.communities.startswith("/app/static/data/communities-")
+    written = json.loads((tmp_path / "data" / first.communities.rsplit("/", 1)[1]).read_text("utf-8"))
+    assert [f["properties"]["area_id"] for f in written["features"]] == ["C1", "C2", "C3"]
+    assert len(list((tmp_path / "data").iterdir())) == 2
 
 
 def test_selection_from_the_table_zooms_to_it(tiny):
     frame = underserved_index(tiny)
     layers = prepare_layers(tiny)
-    groups = gap_groups(layers, frame, measure="backlog", lang="en", selected="C1", zoom_to_selected=True)
-    m = overview_base_map(layers)
-    for group in groups:
-        group.add_to(m)
-    html = m.get_root().render()
+    html = _render(layers, gap_groups(layers, frame, measure="backlog", lang="en", selected="C1",
+                                      zoom_to_selected=True))
     assert html.count("fitBounds(layer.getBounds()") == 1
     assert 'layer.once("add", fit)' in html
 
