@@ -30,6 +30,8 @@ straight-line, as above.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -40,7 +42,7 @@ import geopandas as gpd
 import pyproj
 import shapely
 
-from geodata.circles import VoronoiPieces, covered_area, voronoi_pieces
+from geodata.circles import VoronoiPieces, covered_area, covered_area_at, voronoi_pieces
 from geodata.costs import UNIT_NAMES, CostTable
 from geodata.crs import metric_crs
 from geodata.errors import DataError
@@ -48,6 +50,7 @@ from geodata.schema import Dataset
 
 __all__ = [
     "analysis_crs",
+    "community_population",
     "community_rows",
     "require_stations",
     "station_staff",
@@ -58,7 +61,8 @@ __all__ = [
     "nearest_station_m",
     "population_centres",
     "reach_by_kind",
-    "station_pieces",
+    "PreparedCoverage",
+    "prepare_coverage",
     "two_step_fca",
 ]
 
@@ -130,10 +134,10 @@ def _station_xy(dataset: Dataset, crs: pyproj.CRS) -> np.ndarray:
     return _xy(geoms[~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)])
 
 
-def _reach(communities: gpd.GeoDataFrame, urban_reach: float, rural_reach: float, unit: str) -> np.ndarray:
+def _reach(kinds: np.ndarray, urban_reach: float, rural_reach: float, unit: str) -> np.ndarray:
     """The reach of each community by its kind, checked and named in ``unit`` (``m`` or ``min``)."""
     _check_reach(unit, urban_reach_m=urban_reach, rural_reach_m=rural_reach)
-    return reach_by_kind(_kinds(communities), urban_reach_m=urban_reach, rural_reach_m=rural_reach)
+    return reach_by_kind(kinds, urban_reach_m=urban_reach, rural_reach_m=rural_reach)
 
 
 def _cost_matrix(dataset: Dataset, communities: gpd.GeoDataFrame, costs: CostTable) -> sp.csr_matrix:
@@ -265,12 +269,43 @@ def nearest_station_m(dataset: Dataset, *, costs: CostTable | None = None) -> pd
 # --------------------------------------------------------------------------- covered share
 
 
-def station_pieces(dataset: Dataset) -> VoronoiPieces:
-    """The communities cut by the Voronoi cells of the stations, for :func:`covered_share` at any reach.
+@dataclass(frozen=True)
+class PreparedCoverage:
+    """What coverage and 2SFCA need of a dataset that no reach changes, in its metric CRS.
 
-    Cutting is the costly part of the covered share and does not depend on
-    the reach: compute it once per dataset and pass it as ``pieces`` when
-    the reach changes (a slider, a scenario).
+    Made by :func:`prepare_coverage`; pass it as ``prepared`` when only the
+    reach changes (a slider, a scenario) and a new reach costs milliseconds.
+
+    Attributes
+    ----------
+    area_ids
+        ``area_id`` of each community, the order of every array here.
+    kinds
+        ``urban`` or ``rural`` per community.
+    population
+        Residents per community (NaN where unknown).
+    area_m2
+        Polygon area per community, m².
+    centres_xy
+        (n, 2) population centre per community, metres.
+    stations_xy, staff
+        (m, 2) location and staff of each *located* station.
+    pieces
+        The communities cut by the Voronoi cells of the located stations.
+    """
+
+    area_ids: pd.Index
+    kinds: np.ndarray
+    population: np.ndarray
+    area_m2: np.ndarray
+    centres_xy: np.ndarray
+    stations_xy: np.ndarray
+    staff: np.ndarray
+    pieces: VoronoiPieces
+
+
+def prepare_coverage(dataset: Dataset) -> PreparedCoverage:
+    """Cut the communities by the stations' Voronoi cells and keep every reach-free input.
 
     Parameters
     ----------
@@ -279,7 +314,7 @@ def station_pieces(dataset: Dataset) -> VoronoiPieces:
 
     Returns
     -------
-    VoronoiPieces
+    PreparedCoverage
         In the metric CRS of the data (:func:`analysis_crs`).
 
     Raises
@@ -287,8 +322,39 @@ def station_pieces(dataset: Dataset) -> VoronoiPieces:
     DataError
         If the dataset has no stations layer.
     """
-    _, crs, polygons = _community_frame(dataset)
-    return voronoi_pieces(polygons, _station_xy(dataset, crs))
+    return _inputs(dataset, cut=True)
+
+
+def _inputs(dataset: Dataset, *, cut: bool) -> PreparedCoverage:
+    """The reach-free inputs; the Voronoi pieces only when ``cut`` (else empty)."""
+    communities, crs, polygons = _community_frame(dataset)
+    stations = require_stations(dataset)
+    geoms = stations.geometry.to_crs(crs).to_numpy()
+    located = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
+    stations_xy = _xy(geoms[located])
+    return PreparedCoverage(
+        area_ids=_area_index(communities),
+        kinds=_kinds(communities),
+        population=community_population(communities),
+        area_m2=shapely.area(polygons),
+        centres_xy=_xy(_centres(polygons)),
+        stations_xy=stations_xy,
+        staff=station_staff(stations)[located],
+        pieces=voronoi_pieces(polygons if cut else polygons[:0], stations_xy),
+    )
+
+
+def _prepared(dataset: Dataset, prepared: PreparedCoverage | None) -> PreparedCoverage:
+    """``prepared``, checked against the dataset's communities, or a new one."""
+    if prepared is None:
+        return prepare_coverage(dataset)
+    ids = community_rows(dataset.areas)
+    if len(prepared.area_ids) != len(ids):
+        raise DataError(
+            f"the coverage was prepared for {len(prepared.area_ids)} communities; "
+            f"the dataset has {len(ids)}"
+        )
+    return prepared
 
 
 def covered_share(
@@ -297,7 +363,7 @@ def covered_share(
     urban_reach_m: float = DEFAULT_URBAN_REACH_M,
     rural_reach_m: float = DEFAULT_RURAL_REACH_M,
     costs: CostTable | None = None,
-    pieces: VoronoiPieces | None = None,
+    prepared: PreparedCoverage | None = None,
 ) -> pd.DataFrame:
     """Share of each community's population within reach of at least one station.
 
@@ -325,9 +391,9 @@ def covered_share(
         or in the cost table's unit (metres or minutes) when ``costs`` is given.
     costs
         A road-network cost table, or ``None`` for straight-line discs.
-    pieces
-        :func:`station_pieces` of this dataset, when already computed (it
-        does not depend on the reach); unused with ``costs``.
+    prepared
+        :func:`prepare_coverage` of this dataset, when already made (it does
+        not depend on the reach); unused with ``costs``.
 
     Returns
     -------
@@ -344,16 +410,25 @@ def covered_share(
         If the dataset has no stations layer, a reach is not positive, or
         the table names a community or station the dataset does not have.
     """
-    communities, crs, polygons = _community_frame(dataset)
-    unit = costs.unit if costs is not None else "m"
-    reach = _reach(communities, urban_reach_m, rural_reach_m, unit)
-    area = shapely.area(polygons)
     if costs is not None:
+        communities, _, polygons = _community_frame(dataset)
+        reach = _reach(_kinds(communities), urban_reach_m, rural_reach_m, costs.unit)
+        area = shapely.area(polygons)
         share = (_row_min(_cost_matrix(dataset, communities, costs)) <= reach).astype(float)
-        covered = share * area
-    else:
-        covered, share = _share_by_discs(dataset, crs, polygons, reach, area, pieces)
-    population = _population(communities)
+        covered, population, ids = share * area, community_population(communities), _area_index(communities)
+    elif prepared is not None:
+        ready = _prepared(dataset, prepared)
+        reach = _reach(ready.kinds, urban_reach_m, rural_reach_m, "m")
+        area, covered = ready.area_m2, covered_area(ready.pieces, reach)
+        population, ids = ready.population, ready.area_ids
+    else:  # one reach: settle the sure polygons first, cut only the others
+        communities, crs, polygons = _community_frame(dataset)
+        reach = _reach(_kinds(communities), urban_reach_m, rural_reach_m, "m")
+        area, covered = shapely.area(polygons), covered_area_at(polygons, _station_xy(dataset, crs), reach)
+        population, ids = community_population(communities), _area_index(communities)
+    if costs is None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.clip(np.where(area > 0, covered / area, 0.0), 0.0, 1.0)
     out = pd.DataFrame(
         {
             "reach_m": reach,
@@ -363,32 +438,10 @@ def covered_share(
             "population": population,
             "covered_population": share * population,
         },
-        index=_area_index(communities),
+        index=ids,
     )
-    out.attrs["distance_unit"] = unit
+    out.attrs["distance_unit"] = "m" if costs is None else costs.unit
     return out
-
-
-def _share_by_discs(
-    dataset: Dataset,
-    crs: pyproj.CRS,
-    polygons: np.ndarray,
-    reach: np.ndarray,
-    area: np.ndarray,
-    pieces: VoronoiPieces | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Covered area (m²) and covered share (0-1) of each polygon under the stations' reach discs."""
-    if pieces is None:
-        pieces = voronoi_pieces(polygons, _station_xy(dataset, crs))
-    elif pieces.n_polygons != len(polygons):
-        raise DataError(
-            f"the Voronoi pieces were cut for {pieces.n_polygons} communities; "
-            f"the dataset has {len(polygons)}"
-        )
-    covered = covered_area(pieces, reach)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.clip(np.where(area > 0, covered / area, 0.0), 0.0, 1.0)
-    return covered, share
 
 
 def _kinds(communities: gpd.GeoDataFrame) -> np.ndarray:
@@ -398,7 +451,7 @@ def _kinds(communities: gpd.GeoDataFrame) -> np.ndarray:
     return communities["kind"].to_numpy()
 
 
-def _population(communities: gpd.GeoDataFrame) -> np.ndarray:
+def community_population(communities: gpd.GeoDataFrame) -> np.ndarray:
     """Population as floats (NaN where unknown or the column is absent)."""
     if "population" not in communities.columns:
         return np.full(len(communities), np.nan)
@@ -411,20 +464,26 @@ def _population(communities: gpd.GeoDataFrame) -> np.ndarray:
 def _catchment(demand_xy: np.ndarray, supply_xy: np.ndarray, reach_m: np.ndarray) -> sp.csr_matrix:
     """Sparse 0/1 matrix (demand x supply): 1 where the Euclidean distance is ``<=`` the demand's reach.
 
-    The k-d tree proposes pairs a little beyond the largest reach; the
+    For each distinct reach, the k-d tree proposes pairs a little beyond it; the
     decision is then taken on ``sqrt(dx**2 + dy**2) <= reach`` for each pair,
     the same formula a dense cost table would use.
     """
     n, m = len(demand_xy), len(supply_xy)
     if n == 0 or m == 0:
         return sp.csr_matrix((n, m))
-    slack = float(reach_m.max()) * (1.0 + 1e-9) + 1e-9
-    pairs = cKDTree(demand_xy).sparse_distance_matrix(cKDTree(supply_xy), slack, output_type="ndarray")
-    i, j = pairs["i"].astype(np.intp), pairs["j"].astype(np.intp)
-    delta = demand_xy[i] - supply_xy[j]
-    inside = np.sqrt(delta[:, 0] * delta[:, 0] + delta[:, 1] * delta[:, 1]) <= reach_m[i]
-    ones = np.ones(int(inside.sum()))
-    return sp.csr_matrix((ones, (i[inside], j[inside])), shape=(n, m))
+    supply_tree = cKDTree(supply_xy)
+    rows, cols = [], []
+    for value in np.unique(reach_m):  # one search per distinct reach (two kinds), not per area
+        which = np.flatnonzero(reach_m == value)
+        slack = float(value) * (1.0 + 1e-9) + 1e-9
+        pairs = cKDTree(demand_xy[which]).sparse_distance_matrix(supply_tree, slack, output_type="ndarray")
+        i, j = which[pairs["i"].astype(np.intp)], pairs["j"].astype(np.intp)
+        delta = demand_xy[i] - supply_xy[j]
+        inside = np.sqrt(delta[:, 0] * delta[:, 0] + delta[:, 1] * delta[:, 1]) <= reach_m[i]
+        rows.append(i[inside])
+        cols.append(j[inside])
+    i, j = np.concatenate(rows), np.concatenate(cols)
+    return sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(n, m))
 
 
 def two_step_fca(
@@ -488,6 +547,7 @@ def accessibility_per_10k(
     urban_reach_m: float = DEFAULT_URBAN_REACH_M,
     rural_reach_m: float = DEFAULT_RURAL_REACH_M,
     costs: CostTable | None = None,
+    prepared: PreparedCoverage | None = None,
 ) -> pd.Series:
     """Station staff per 10,000 residents for each community, by 2SFCA.
 
@@ -516,6 +576,10 @@ def accessibility_per_10k(
     costs
         A road-network cost table, or ``None`` for straight lines.
 
+    prepared
+        :func:`prepare_coverage` of this dataset, when already made; unused
+        with ``costs``.
+
     Returns
     -------
     pandas.Series
@@ -528,25 +592,22 @@ def accessibility_per_10k(
         If the dataset has no stations layer, a reach is not positive, or
         the table names a community or station the dataset does not have.
     """
-    communities, crs, polygons = _community_frame(dataset)
-    reach = _reach(communities, urban_reach_m, rural_reach_m, costs.unit if costs is not None else "m")
-    stations = require_stations(dataset)
     if costs is not None:
+        communities = community_rows(dataset.areas)
+        reach = _reach(_kinds(communities), urban_reach_m, rural_reach_m, costs.unit)
         within = _cost_catchment(_cost_matrix(dataset, communities, costs), reach)
-        demand = np.nan_to_num(_population(communities), nan=0.0)
-        score = _two_step_fca_sparse(within, demand, station_staff(stations))
+        demand = np.nan_to_num(community_population(communities), nan=0.0)
+        score = _two_step_fca_sparse(within, demand, station_staff(require_stations(dataset)))
         return pd.Series(score * PER_10K, index=_area_index(communities), name="access_per_10k")
-    geoms = stations.geometry.to_crs(crs).to_numpy()
-    located = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
-    staff = station_staff(stations)[located]
+    ready = _inputs(dataset, cut=False) if prepared is None else _prepared(dataset, prepared)
     score = two_step_fca(
-        _xy(_centres(polygons)),
-        np.nan_to_num(_population(communities), nan=0.0),
-        _xy(geoms[located]),
-        staff,
-        reach_m=reach,
+        ready.centres_xy,
+        np.nan_to_num(ready.population, nan=0.0),
+        ready.stations_xy,
+        ready.staff,
+        reach_m=_reach(ready.kinds, urban_reach_m, rural_reach_m, "m"),
     )
-    return pd.Series(score * PER_10K, index=_area_index(communities), name="access_per_10k")
+    return pd.Series(score * PER_10K, index=ready.area_ids, name="access_per_10k")
 
 
 def station_staff(stations: gpd.GeoDataFrame) -> np.ndarray:

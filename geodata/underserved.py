@@ -43,16 +43,18 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 import geopandas as gpd
+import pyproj
 import shapely
 
-from geodata.circles import VoronoiPieces
 from geodata.costs import CostTable
 from geodata.coverage import (
     DEFAULT_RURAL_REACH_M,
     DEFAULT_URBAN_REACH_M,
     PER_10K,
+    PreparedCoverage,
     accessibility_per_10k,
     analysis_crs,
+    community_population,
     community_rows,
     covered_share,
     nearest_station_m,
@@ -60,7 +62,7 @@ from geodata.coverage import (
     station_staff,
 )
 from geodata.errors import DataError
-from geodata.schema import Dataset
+from geodata.schema import WGS84, Dataset
 
 __all__ = [
     "AREAS_COLUMNS",
@@ -73,6 +75,11 @@ __all__ = [
     "community_backlog",
     "community_pressure",
     "district_names",
+    "fixed_components",
+    "FIXED_COLUMNS",
+    "rank_communities",
+    "reach_components",
+    "REACH_COLUMNS",
     "station_pressure",
     "totals",
     "underserved_index",
@@ -166,8 +173,11 @@ def _nearest_station(dataset: Dataset, cases: gpd.GeoDataFrame, todo: np.ndarray
     if not has_xy.any() or not todo.any():
         return found
     tree = cKDTree(shapely.get_coordinates(stations.geometry.to_crs(crs).to_numpy()[has_xy]))
-    points = cases.geometry.to_crs(crs).to_numpy()[todo]
-    _, nearest = tree.query(shapely.get_coordinates(points), k=1)
+    # project only the coordinates of the cases that need a station (no new geometries)
+    lonlat = shapely.get_coordinates(cases.geometry.to_numpy()[todo])
+    to_metric = pyproj.Transformer.from_crs(cases.crs or WGS84, crs, always_xy=True)
+    x, y = to_metric.transform(lonlat[:, 0], lonlat[:, 1])
+    _, nearest = tree.query(np.column_stack([x, y]), k=1)
     found[todo] = np.flatnonzero(has_xy)[nearest]
     return found
 
@@ -486,7 +496,7 @@ def underserved_index(
     weights: Mapping[str, float] | None = None,
     today: dt.date | None = None,
     costs: CostTable | None = None,
-    pieces: VoronoiPieces | None = None,
+    prepared: PreparedCoverage | None = None,
 ) -> pd.DataFrame:
     """Every component of being underserved, its percentile rank, the weighted index and the rank.
 
@@ -528,9 +538,9 @@ def underserved_index(
         A road-network cost table (community ``area_id`` to ``station_id``),
         or ``None`` for straight-line distances.
 
-    pieces
-        :func:`geodata.coverage.station_pieces` of this dataset, when already
-        computed: a new reach then costs milliseconds (see :func:`covered_share`).
+    prepared
+        :func:`geodata.coverage.prepare_coverage` of this dataset, when
+        already made: a new reach then costs milliseconds.
 
     Returns
     -------
@@ -555,57 +565,135 @@ def underserved_index(
         dataset does not have.
     """
     complete = check_weights(weights)
-    frame = _components(
-        dataset, urban_reach_m, rural_reach_m, window_days, backlog_days, today, costs, pieces
+    fixed = fixed_components(dataset, window_days=window_days, backlog_days=backlog_days, today=today,
+                             costs=costs)
+    reach = reach_components(dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m, costs=costs,
+                             prepared=prepared)
+    frame = rank_communities(fixed, reach, weights=complete)
+    frame.attrs.update(
+        window_days=window_days,
+        backlog_days=backlog_days,
+        distance_unit="m" if costs is None else costs.unit,
+        communities_without_costs=(
+            0 if costs is None else len(costs.origins_without_costs(frame["area_id"].to_numpy()))
+        ),
     )
-    pct = _percentiles(frame)
-    frame["underserved_index"] = _weighted_index(pct, complete)
-    frame["rank"] = _ranks(frame["underserved_index"].to_numpy(), frame["area_id"].to_numpy())
-    frame = pd.concat([frame, pct], axis=1).sort_values("rank").reset_index(drop=True)
-    without = 0 if costs is None else len(costs.origins_without_costs(frame["area_id"].to_numpy()))
-    frame.attrs = {
-        "weights": complete,
-        "window_days": window_days,
-        "backlog_days": backlog_days,
-        "distance_unit": "m" if costs is None else costs.unit,
-        "communities_without_costs": without,
-    }
     return frame
 
 
-def _components(
+FIXED_COLUMNS: tuple[str, ...] = (
+    "area_id", "name", "district", "population", "nearest_station_m", "pressure", "backlog"
+)
+"""Columns of :func:`fixed_components`: what does not depend on the reach."""
+
+REACH_COLUMNS: tuple[str, ...] = ("covered_share", "covered_population", "access_per_10k")
+"""Columns of :func:`reach_components`: what the reach changes."""
+
+
+def fixed_components(
     dataset: Dataset,
-    urban_reach_m: float,
-    rural_reach_m: float,
-    window_days: int,
-    backlog_days: int,
-    today: dt.date | None,
-    costs: CostTable | None,
-    pieces: VoronoiPieces | None,
+    *,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    backlog_days: int = DEFAULT_BACKLOG_DAYS,
+    today: dt.date | None = None,
+    costs: CostTable | None = None,
 ) -> pd.DataFrame:
-    """One row per community with its name, district and every raw component."""
+    """The parts of :func:`underserved_index` that a change of reach or weights leaves alone.
+
+    Parameters
+    ----------
+    dataset
+        A dataset with areas and stations (WGS84).
+    window_days, backlog_days, today, costs
+        As for :func:`underserved_index`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per community, in the areas layer's order, with the
+        :data:`FIXED_COLUMNS`.
+    """
     communities = community_rows(dataset.areas)
     ids = _community_ids(dataset)
-    coverage = covered_share(
-        dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m, costs=costs, pieces=pieces
-    )
-    access = accessibility_per_10k(
-        dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m, costs=costs
-    )
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "area_id": ids.to_numpy(),
             "name": communities["name"].to_numpy(dtype=object),
             "district": district_names(dataset.areas).reindex(ids).to_numpy(dtype=object),
-            "population": coverage["population"].to_numpy(),
-            "covered_share": coverage["covered_share"].to_numpy(),
-            "covered_population": coverage["covered_population"].to_numpy(),
+            "population": community_population(communities),
             "nearest_station_m": nearest_station_m(dataset, costs=costs).reindex(ids).to_numpy(),
-            "access_per_10k": access.reindex(ids).to_numpy(),
             "pressure": community_pressure(dataset, window_days=window_days, today=today).to_numpy(),
             "backlog": community_backlog(dataset, backlog_days=backlog_days, today=today).to_numpy(),
         }
     )
+
+
+def reach_components(
+    dataset: Dataset,
+    *,
+    urban_reach_m: float = DEFAULT_URBAN_REACH_M,
+    rural_reach_m: float = DEFAULT_RURAL_REACH_M,
+    costs: CostTable | None = None,
+    prepared: PreparedCoverage | None = None,
+) -> pd.DataFrame:
+    """The parts of :func:`underserved_index` that depend on the reach: coverage and 2SFCA.
+
+    Parameters
+    ----------
+    dataset
+        A dataset with areas and stations (WGS84).
+    urban_reach_m, rural_reach_m, costs, prepared
+        As for :func:`underserved_index`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per community, in the areas layer's order, with the
+        :data:`REACH_COLUMNS`.
+    """
+    ids = _community_ids(dataset)
+    coverage = covered_share(
+        dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m, costs=costs, prepared=prepared
+    )
+    access = accessibility_per_10k(
+        dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m, costs=costs, prepared=prepared
+    )
+    return pd.DataFrame(
+        {
+            "covered_share": coverage["covered_share"].to_numpy(),
+            "covered_population": coverage["covered_population"].to_numpy(),
+            "access_per_10k": access.reindex(ids).to_numpy(),
+        }
+    )
+
+
+def rank_communities(
+    fixed: pd.DataFrame, reach: pd.DataFrame, *, weights: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """Combine the components into percentile ranks, the weighted index and the rank.
+
+    Parameters
+    ----------
+    fixed, reach
+        :func:`fixed_components` and :func:`reach_components` of one dataset.
+    weights
+        As for :func:`underserved_index`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`underserved_index`, with ``attrs["weights"]``.
+    """
+    complete = check_weights(weights)
+    if len(fixed) != len(reach):
+        raise DataError(f"{len(fixed)} rows of fixed components but {len(reach)} of reach components")
+    joined = pd.concat([fixed.reset_index(drop=True), reach.reset_index(drop=True)], axis=1)
+    frame = joined[[c for c in AREAS_COLUMNS if c in joined.columns]].copy()
+    pct = _percentiles(frame)
+    frame["underserved_index"] = _weighted_index(pct, complete)
+    frame["rank"] = _ranks(frame["underserved_index"].to_numpy(), frame["area_id"].to_numpy())
+    frame = pd.concat([frame, pct], axis=1).sort_values("rank").reset_index(drop=True)
+    frame.attrs = {"weights": complete}
     return frame
 
 

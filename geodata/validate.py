@@ -400,7 +400,12 @@ def _to_wgs84(geoms: np.ndarray, crs: pyproj.CRS | str) -> np.ndarray:
 def _flag_placeholders(ctx: _Ctx, geoms: np.ndarray, column: str | None) -> np.ndarray:
     if ctx.spec.geometry != "point":
         return geoms
-    x, y = shapely.get_x(geoms), shapely.get_y(geoms)
+    # only plain points have coordinates (GEOS refuses getX on an empty point; other types are
+    # reported by _check_geometry_types)
+    usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    usable &= shapely.get_type_id(geoms) == shapely.GeometryType.POINT
+    x, y = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
+    x[usable], y[usable] = shapely.get_x(geoms[usable]), shapely.get_y(geoms[usable])
     zero = (x == 0) & (y == 0)
     if zero.any():
         ctx.warn(

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import shapely
+import shapely.affinity
 
-from geodata.circles import covered_area, disc_intersection_area, voronoi_pieces
+from geodata.circles import covered_area, covered_area_at, disc_intersection_area, voronoi_pieces
 
 
 def test_square_and_circle_closed_form() -> None:
@@ -90,3 +91,22 @@ def test_any_radius_from_one_cut_matches_a_union_of_fine_discs() -> None:
     mixed = covered_area(pieces, per_polygon)
     np.testing.assert_array_equal(mixed[::2], covered_area(pieces, 250.0)[::2])
     np.testing.assert_array_equal(mixed[1::2], covered_area(pieces, 900.0)[1::2])
+
+
+@pytest.mark.parametrize("radius", [150.0, 600.0, 2000.0])
+def test_one_radius_shortcut_settles_sure_polygons_the_same_way(radius) -> None:
+    rng = np.random.default_rng(5)
+    box = shapely.box(0, 0, 8000, 8000)
+    polygons = shapely.intersection(
+        shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(rng.uniform(0, 8000, (120, 2))),
+                                                   extend_to=box)), box)
+    hole = shapely.affinity.scale(polygons[3], 0.3, 0.3)  # a polygon with a hole, about its centroid
+    polygons[3] = shapely.Polygon(shapely.get_exterior_ring(polygons[3]), [shapely.get_exterior_ring(hole)])
+    sites = rng.uniform(0, 8000, (30, 2))
+    radii = np.where(np.arange(len(polygons)) % 3 == 0, radius, radius * 1.5)
+    shortcut = covered_area_at(polygons, sites, radii)
+    cut_all = covered_area(voronoi_pieces(polygons, sites), radii)
+    np.testing.assert_allclose(shortcut, cut_all, rtol=1e-12, atol=1e-6)
+    area = shapely.area(polygons)
+    assert ((shortcut == 0) | (shortcut == area) | ((shortcut > 0) & (shortcut < area))).all()
+    assert covered_area_at(polygons, np.zeros((0, 2)), radius).tolist() == [0.0] * len(polygons)

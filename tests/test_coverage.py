@@ -19,8 +19,8 @@ from geodata.coverage import (
     covered_share,
     nearest_station_m,
     population_centres,
+    prepare_coverage,
     reach_by_kind,
-    station_pieces,
     two_step_fca,
 )
 from geodata.crs import metric_crs
@@ -211,17 +211,20 @@ def test_voronoi_split_matches_a_union_of_discs_per_area() -> None:
         assert got == pytest.approx(shapely.intersection(poly, union).area / poly.area, abs=1e-7)
 
 
-def test_precomputed_pieces_give_the_same_shares_at_any_reach() -> None:
+def test_prepared_coverage_gives_the_same_results_at_any_reach() -> None:
     polygons, stations, kinds = random_city(3, n_stations=9)
-    ds = make_dataset(polygons, stations, kinds=kinds)
-    pieces = station_pieces(ds)
+    ds = make_dataset(polygons, stations, kinds=kinds, staff=[1, 2, 3, 4, 5, 6, 7, 8, 9])
+    prepared = prepare_coverage(ds)
     for urban, rural in [(300, 900), (1000, 3000), (2500, 2500)]:
-        fresh = covered_share(ds, urban_reach_m=urban, rural_reach_m=rural)
-        reused = covered_share(ds, urban_reach_m=urban, rural_reach_m=rural, pieces=pieces)
-        pd.testing.assert_frame_equal(fresh, reused)
+        reach = {"urban_reach_m": urban, "rural_reach_m": rural}
+        fresh, reused = covered_share(ds, **reach), covered_share(ds, **reach, prepared=prepared)
+        pd.testing.assert_frame_equal(fresh, reused, rtol=1e-12)
+        pd.testing.assert_series_equal(
+            accessibility_per_10k(ds, **reach), accessibility_per_10k(ds, **reach, prepared=prepared)
+        )
     other = make_dataset(polygons[:2], stations)
-    with pytest.raises(DataError, match="cut for 3 communities; the dataset has 2"):
-        covered_share(other, pieces=station_pieces(make_dataset(polygons[:3], stations)))
+    with pytest.raises(DataError, match="prepared for 25 communities; the dataset has 2"):
+        covered_share(other, prepared=prepared)
 
 
 # --------------------------------------------------------------------------- 2SFCA kernel

@@ -23,16 +23,22 @@ import pytest
 import geopandas as gpd
 import shapely
 
+from geodata.coverage import prepare_coverage
 from geodata.crs import metric_crs
 from geodata.errors import DataError
 from geodata.load import load_dataset
 from geodata.schema import Dataset
 from geodata.underserved import (
     COMPONENTS,
+    FIXED_COLUMNS,
+    REACH_COLUMNS,
     TOTAL_KEYS,
     community_backlog,
     community_pressure,
     district_names,
+    fixed_components,
+    rank_communities,
+    reach_components,
     station_pressure,
     totals,
     underserved_index,
@@ -346,3 +352,19 @@ def test_demo_planted_villages_rank_near_the_top():
     assert len(found) >= 3, f"planted villages in the top 50: {found}"
     for entry in totals(result, demo)["districts"].values():
         assert 0.0 <= entry["covered_share"] <= 1.0
+
+
+
+def test_the_three_steps_compose_to_the_index(dataset):
+    # a slider only redoes one step: the fixed part once, the reach part per reach, the rank per weights
+    weights = {"backlog": 2.0, "pressure": 0.5}
+    fixed = fixed_components(dataset)
+    assert list(fixed.columns) == list(FIXED_COLUMNS)
+    for urban in (500.0, 1000.0):
+        reach = reach_components(dataset, urban_reach_m=urban, prepared=prepare_coverage(dataset))
+        assert list(reach.columns) == list(REACH_COLUMNS)
+        composed = rank_communities(fixed, reach, weights=weights)
+        whole = underserved_index(dataset, urban_reach_m=urban, weights=weights)
+        pd.testing.assert_frame_equal(composed, whole)
+    with pytest.raises(DataError, match="4 rows of fixed components but 2 of reach"):
+        rank_communities(fixed, reach.iloc[:2])

@@ -156,6 +156,17 @@ def test_placeholder_coordinates(write_dataset):
     assert len(dataset.cases) == 4  # kept, not dropped
 
 
+def test_empty_point_geometry_is_an_unknown_location_not_a_crash(write_dataset):
+    # a WKT column written by another system: POINT EMPTY for a case with no location
+    wkt = CASES_CSV.replace(",x,y\n", ",wkt\n", 1).replace(",125.304,43.804", ',"POINT (125.304 43.804)"')
+    wkt = wkt.replace(",125.314,43.804", ',"POINT EMPTY"').replace(",125.316,43.806", ',"POINT (0 0)"')
+    dataset = load_dataset(write_dataset(cases=wkt))
+    assert len(dataset.cases) == 3
+    assert only(dataset.report, "placeholder_coordinate").row == (4,)
+    located = ~(dataset.cases.geometry.isna() | dataset.cases.geometry.is_empty)
+    assert located.tolist() == [True, False, False]
+
+
 def test_cases_without_location_are_kept_and_counted(write_dataset):
     cases = CASES_CSV + "K4,2008-03-01,housing,open,,1,S1,,\nK5,2008-03-02,income,open,,1,S1,,\n"
     dataset = load_dataset(write_dataset(cases=cases))

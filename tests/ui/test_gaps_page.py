@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.gapview import explain_rows, ranked_table
 from dashboard.gapmap import ShapeFiles, gap_base_map, gap_groups, publish_shapes
+from dashboard.gapview import explain_rows, ranked_table
 from dashboard.maps import prepare_layers
 from geodata.underserved import underserved_index
 
