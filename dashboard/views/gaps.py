@@ -27,28 +27,46 @@ from dashboard.gapview import (
 from dashboard.i18n import current_lang, format_number, format_percent, t
 from dashboard.maps import MapLayers, prepare_layers
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown
-from geodata.circles import VoronoiPieces
-from geodata.coverage import station_pieces
+from geodata.coverage import PreparedCoverage, prepare_coverage
 from geodata.errors import AtlasError
 from geodata.overview import area_at
-from geodata.underserved import COMPONENTS, DEFAULT_WINDOW_DAYS, totals, underserved_index
+from geodata.underserved import (
+    COMPONENTS,
+    DEFAULT_WINDOW_DAYS,
+    fixed_components,
+    rank_communities,
+    reach_components,
+    totals,
+)
 
 MAP_HEIGHT = 560
 
 
+# Each step of the analysis is cached on what it depends on, so a slider redoes only its own step:
+# a reach slider the coverage and 2SFCA (tens of ms, prepared once), a weight slider the ranking.
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _pieces(source: str) -> VoronoiPieces:
-    """The communities cut by the stations' Voronoi cells: made once, so a new reach costs milliseconds."""
-    return station_pieces(load_cached(source).dataset)
+def _prepared(source: str) -> PreparedCoverage:
+    """Coverage inputs no reach changes (Voronoi pieces, centres, staff): made once per dataset."""
+    return prepare_coverage(load_cached(source).dataset)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _fixed(source: str, window_days: int) -> pd.DataFrame:
+    return fixed_components(load_cached(source).dataset, window_days=window_days)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _reach(source: str, urban_m: float, rural_m: float) -> pd.DataFrame:
+    return reach_components(load_cached(source).dataset, urban_reach_m=urban_m, rural_reach_m=rural_m,
+                            prepared=_prepared(source))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _analysis(source: str, urban_m: float, rural_m: float, window_days: int,
               weights: tuple[tuple[str, float], ...]) -> tuple[pd.DataFrame, dict]:
-    dataset = load_cached(source).dataset
-    frame = underserved_index(dataset, urban_reach_m=urban_m, rural_reach_m=rural_m,
-                              window_days=window_days, weights=dict(weights), pieces=_pieces(source))
-    return frame, totals(frame, dataset)
+    fixed, reach = _fixed(source, window_days), _reach(source, urban_m, rural_m)
+    frame = rank_communities(fixed, reach, weights=dict(weights))
+    return frame, totals(frame, load_cached(source).dataset)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
