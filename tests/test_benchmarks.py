@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import geopandas as gpd
+import pyogrio
 from shapely.geometry import box
 
 from benchmarks import bench_modules
 from benchmarks.apps.naive_overview import naive_map
+from benchmarks.bench_analysis_scale import (
+    baseline_analysis,
+    baseline_covered_share,
+    check_agreement,
+    our_analysis,
+)
+from benchmarks.bench_analysis_scale import main as analysis_main
 from benchmarks.bench_first_paint import Paint, Visit, measure_builds, summarize, table
+from benchmarks.synthetic_city import AS_OF as CITY_AS_OF
+from benchmarks.synthetic_city import synthetic_city
+from geodata.load import load_dataset
 from geodata.schema import CATEGORIES, STATUSES, WGS84, Dataset
 
 AS_OF = dt.date(2008, 4, 30)
@@ -87,3 +99,62 @@ def test_summary_and_table_mark_runs_past_the_cap():
     warm = next(line for line in lines if line.startswith("first paint, warm"))
     assert "0.90 s" in warm and "naive n/a" in warm
     assert "n/a" in next(line for line in lines if line.startswith("folium HTML"))
+
+
+# --------------------------------------------------------------------------- analysis at scale
+
+
+TINY_CITY = ["--areas", "200", "--stations", "100", "--cases", "5000", "--runs", "1"]
+
+
+def test_synthetic_city_is_seeded_and_loads_as_a_valid_dataset(tmp_path):
+    city = synthetic_city(120, 40, 2_000, seed=3)
+    again = synthetic_city(120, 40, 2_000, seed=3)
+    assert city.areas.equals(again.areas) and city.cases.equals(again.cases)
+    assert not city.stations.equals(synthetic_city(120, 40, 2_000, seed=4).stations)
+    levels = city.areas["level"].value_counts()
+    assert levels["community"] == 120 and levels["subdistrict"] >= 2 and levels["district"] >= 1
+    assert set(city.areas["kind"]) == {"urban", "rural"}
+    assert len(city.stations) == 40 and len(city.cases) == 2_000
+    # every station lies in the community it names; cases span the year before as_of
+    communities = city.areas[city.areas["level"] == "community"].set_index("area_id")
+    hosts = gpd.GeoSeries(communities.geometry.reindex(city.stations["area_id"]).to_numpy(), crs=WGS84)
+    assert hosts.covers(city.stations.geometry.reset_index(drop=True)).all()
+    assert city.cases["received_at"].max().date() == CITY_AS_OF and city.cases["status"].isin(STATUSES).all()
+    # written out and loaded back, the validator accepts it
+    layers = {"areas": city.areas, "stations": city.stations, "cases": city.cases}
+    toml = [f'name = "{city.name}"', f'as_of = "{CITY_AS_OF.isoformat()}"', f'crs = "{WGS84}"']
+    for name, frame in layers.items():
+        pyogrio.write_dataframe(frame, tmp_path / "city.gpkg", layer=name, driver="GPKG")
+        toml += ["", f"[{name}]", 'path = "city.gpkg"', f'layer = "{name}"']
+    (tmp_path / "dataset.toml").write_text("\n".join(toml) + "\n", encoding="utf-8")
+    loaded = load_dataset(tmp_path)
+    assert loaded.report.ok and len(loaded.cases) == 2_000
+
+
+def test_analysis_benchmark_runs_at_tiny_scale(tmp_path, capsys):
+    assert "benchmarks.bench_analysis_scale" in bench_modules()
+    results = analysis_main([*TINY_CITY, "--out", str(tmp_path / "bench.json")])
+    out = capsys.readouterr().out
+    assert "agreement with the baseline: OK" in out and "agreement with access: OK" in out
+    table = out[out.index("step ") :]
+    for label in ("covered share", "nearest station", "2SFCA per 10k", "pressure", "backlog",
+                  "FULL ANALYSIS", "2SFCA kernel"):  # fmt: skip
+        line = next(line for line in table.splitlines() if line.startswith(label))
+        assert line.split()[-1] != "n/a" and "x  " in line, line
+    assert "whole analysis < 2 s: yes" in out and ">= 10x faster than the straightforward way:" in out
+    assert json.loads((tmp_path / "bench.json").read_text()) == json.loads(json.dumps(results))
+    assert results["deviation"]["backlog"] == 0 and results["kernel"]["gap"] < 1e-9
+
+
+def test_baseline_overlays_agree_and_disagreement_is_caught():
+    city = synthetic_city(80, 30, 1_000, seed=5)
+    parts, whole = baseline_covered_share(city), baseline_covered_share(city, explode=False)
+    np.testing.assert_allclose(parts.to_numpy(), whole.to_numpy(), rtol=0, atol=1e-9)
+    ours, ours_totals = our_analysis(city)
+    theirs, their_totals, seconds = baseline_analysis(city)
+    assert set(seconds) >= {"covered_share", "backlog", "index_totals", "total"}
+    check_agreement(ours, ours_totals, theirs, their_totals)
+    off = theirs.assign(backlog=theirs["backlog"] + (theirs.index == 0))
+    with pytest.raises(AssertionError, match="backlog"):
+        check_agreement(ours, ours_totals, off, their_totals)
