@@ -84,13 +84,16 @@ def test_gap_view_links_map_and_table(streamlit_app, offline_page, wait_for_map,
 
     # A reach slider updates tiles, table and map together.
     before = _covered_share(page)
+    repaints = frame.evaluate("() => window.atlasRestyled")
     slider = page.get_by_role("slider").first
     slider.focus()
     start = time.monotonic()
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_test_id("stMetric").filter(has_text="覆盖率").get_by_test_id("stMetricValue")) \
         .not_to_have_text(before, timeout=60_000)
-    print(f"slider change to updated tiles: {time.monotonic() - start:.2f} s")
+    frame.wait_for_function(f"() => window.atlasRestyled > {repaints}", timeout=60_000)
+    print(f"slider change to tiles and map repainted: {time.monotonic() - start:.2f} s")
+    expect(page.get_by_test_id("stSliderThumbValue").first).to_have_text("900")
 
     assert page.blocked_requests == []
     assert page.page_errors == []
