@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 import geopandas as gpd
 import pyogrio
 from shapely.geometry import box
 
 from benchmarks import bench_modules
+from benchmarks.apps import naive_gaps
 from benchmarks.apps.naive_overview import naive_map
 from benchmarks.bench_analysis_scale import (
     baseline_analysis,
@@ -23,10 +26,14 @@ from benchmarks.bench_analysis_scale import (
 )
 from benchmarks.bench_analysis_scale import main as analysis_main
 from benchmarks.bench_first_paint import Paint, Visit, measure_builds, summarize, table
+from benchmarks.bench_gap_slider import Press, goal_line
+from benchmarks.bench_gap_slider import summarize as summarize_presses
+from benchmarks.bench_gap_slider import table as slider_table
 from benchmarks.synthetic_city import AS_OF as CITY_AS_OF
 from benchmarks.synthetic_city import synthetic_city
 from geodata.load import load_dataset
 from geodata.schema import CATEGORIES, STATUSES, WGS84, Dataset
+from geodata.underserved import underserved_index
 
 AS_OF = dt.date(2008, 4, 30)
 N_CASES = 60
@@ -158,3 +165,49 @@ def test_baseline_overlays_agree_and_disagreement_is_caught():
     off = theirs.assign(backlog=theirs["backlog"] + (theirs.index == 0))
     with pytest.raises(AssertionError, match="backlog"):
         check_agreement(ours, ours_totals, off, their_totals)
+
+
+# --------------------------------------------------------------------------- gap slider
+
+
+def test_naive_gap_app_runs_on_a_tiny_dataset(monkeypatch, write_dataset):
+    folder = write_dataset()
+    monkeypatch.setenv("ATLAS_DATASET", str(folder))
+    at = AppTest.from_file(naive_gaps.__file__, default_timeout=60).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Covered share"] == "100.0%"
+    assert at.dataframe[-1].value["name"].tolist() == ["Nanling", "Ziqiang"]
+    at.slider[0].set_value(300).run()  # the urban reach: the covered share falls
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Covered share"] != "100.0%"
+    # The map it draws: every community coloured by class, the repaint counter, Leaflet served locally.
+    dataset = load_dataset(folder)
+    rendered = naive_gaps.naive_gap_map(dataset, underserved_index(dataset)).get_root().render()
+    assert "window.atlasRestyled = (window.atlasRestyled || 0) + 1" in rendered
+    assert "/app/static/vendor/leaflet/leaflet.js" in rendered and "https://" not in rendered
+    assert [naive_gaps.index_class(v) for v in (0.0, 0.19, 0.2, 0.99, 1.0, float("nan"))] == [0, 0, 1, 4, 4, -1]
+
+
+def _press(tiles: float | None, repainted: float | None, *, reach: int = 900) -> Press:
+    return Press(reach, tiles, repainted, 0.03, 400_000, False, "89.4%")
+
+
+def test_slider_benchmark_is_registered_and_reports_the_goal():
+    assert [name for name in bench_modules() if "slider" in name] == ["benchmarks.bench_gap_slider"]
+    ours = summarize_presses([_press(0.4, 0.7), _press(0.5, 0.9, reach=800), _press(0.45, 0.8, reach=700)])
+    naive = summarize_presses([_press(0.8, 4.0), _press(0.9, None, reach=800)])
+    assert ours["tiles_median_s"] == pytest.approx(0.45) and ours["map_max_s"] == pytest.approx(0.9)
+    assert ours["updated_median_s"] == pytest.approx(0.8) and ours["capped"] == 0
+    assert naive["tiles_median_s"] == pytest.approx(0.85) and naive["map_median_s"] is None
+    assert naive["capped"] == 1 and summarize_presses([]) == {"presses": 0, "capped": 0}
+    lines = slider_table({"ours": ours, "naive": naive}, cap_s=60).splitlines()
+    rows = {line.split()[0]: re.split(r"\s{2,}", line.strip()) for line in lines[2:5]}
+    assert lines[0].split()[:3] == ["app", "tiles", "median"]
+    assert rows["ours"][:6] == ["ours", "0.45 s", "0.50 s", "0.80 s", "0.90 s", "0.80 s"]
+    assert rows["naive"][:6] == ["naive", "0.85 s", "0.90 s", "> 60 s", "> 60 s", "> 60 s"]
+    assert rows["naive/ours"] == ["naive/ours", "1.9x", "1.8x", "> 75x", "> 67x", "> 75x", "1.0x", "1.0x"]
+    assert lines[-1] == ("slider -> page updated < 1 s: yes "
+                         "(median of tiles and map both updated: ours 0.80 s, naive past the cap)")
+    slow = summarize_presses([_press(0.6, 1.2)])
+    assert goal_line(slow, {}).startswith("slider -> page updated < 1 s: no (")
+    assert "n/a" in slider_table({"ours": slow}, cap_s=60).splitlines()[3]

@@ -8,7 +8,7 @@ import streamlit as st
 import folium
 from streamlit_folium import st_folium
 
-from dashboard.gapmap import ShapeFiles, gap_base_map, gap_groups, publish_shapes
+from dashboard.gapmap import GAP_MEASURES, ShapeFiles, gap_base_map, gap_groups, publish_shapes
 from dashboard.gapview import (
     MAP_KEY,
     MEASURES,
@@ -130,7 +130,7 @@ def _explain(frame: pd.DataFrame, shown: pd.DataFrame, area: str | None, lang: s
         st.caption(t("gaps.explain_not_shown"))
     row = frame[frame["area_id"] == area].iloc[0]
     st.markdown(f"#### {plain_markdown(row['name'])}")
-    index = format_number(row["underserved_index"], lang, digits=2)
+    index = format_number(row["underserved_index"], lang, digits=GAP_MEASURES["underserved_index"].digits)
     st.caption(t("gaps.explain_rank", rank=int(row["rank"]), n=len(frame), index=index))
     st.dataframe(explain_rows(row, frame.attrs.get("weights", {}), lang), hide_index=True)
     st.caption(t("gaps.explain_note"))
