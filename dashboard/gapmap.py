@@ -36,23 +36,20 @@ from dashboard.maps import (
     display_labels,
     escape_all,
     feature_collection,
-    overview_base_map,
     swatch_box,
     swatch_line,
 )
-from dashboard.offline import localize, publish_static
+from dashboard.offline import localize
+from dashboard.shapes import OUTLINE_COLOUR, ShapeFiles, static_base_map
 
 __all__ = [
     "GAP_MEASURES",
     "FitToLayer",
     "GapMeasure",
-    "RemoteShapes",
     "Restyle",
     "gap_base_map",
     "gap_groups",
     "gap_value_texts",
-    "publish_shapes",
-    "ShapeFiles",
 ]
 
 
@@ -88,7 +85,6 @@ GAP_MEASURES: dict[str, GapMeasure] = {
 WORSE_COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")  # Reds: higher = worse
 BETTER_COLOURS = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")  # Greens: higher = better
 SELECTED_COLOUR = "#00bcd4"
-OUTLINE_COLOUR = "#666666"
 
 
 def gap_value_texts(values: Sequence[float] | np.ndarray, measure: str, lang: str) -> list[str]:
@@ -103,69 +99,6 @@ def gap_value_texts(values: Sequence[float] | np.ndarray, measure: str, lang: st
 # --------------------------------------------------------------------------- base map
 
 
-class RemoteShapes(MacroElement):
-    """Loads the community polygons and district outlines from static files onto the map.
-
-    The communities become ``window.atlasCommunities``, uncoloured until the
-    latest :class:`Restyle` (applied as soon as they arrive) colours them;
-    polygons a restyle has shown get a hover outline. The district outlines
-    are drawn on top, without pointer events.
-    """
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function (map) {
-    function load(url) { return fetch(url).then(function (r) { return r.json(); }); }
-    Promise.all([load({{ this.communities_url|tojson }}), load({{ this.districts_url|tojson }})])
-    .then(function (data) {
-        var layer = L.geoJSON(data[0], {style: {fillOpacity: 0, opacity: 0, weight: 0.5}});
-        layer.eachLayer(function (l) {
-            l.on("mouseover", function () {
-                if (l.atlasShown) { l.setStyle({weight: 2.5, color: "#000000"}); }
-            });
-            l.on("mouseout", function () {
-                if (l.atlasShown) { l.setStyle({weight: 0.5, color: {{ this.outline|tojson }}}); }
-            });
-        });
-        layer.addTo(map);
-        L.geoJSON(data[1], {interactive: false, style: {{ this.district_style|tojson }}}).addTo(map);
-        window.atlasCommunities = layer;
-        if (window.atlasRestyle) { window.atlasRestyle(); }
-    });
-})({{ this._parent.get_name() }});
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, communities_url: str, districts_url: str) -> None:
-        super().__init__()
-        self._name = "RemoteShapes"
-        self.communities_url = communities_url
-        self.districts_url = districts_url
-        self.outline = OUTLINE_COLOUR
-        self.district_style = {"fill": False, "color": DISTRICT_COLOUR, "weight": 3, "opacity": 0.9}
-
-
-@dataclass(frozen=True)
-class ShapeFiles:
-    """URLs of the static files holding a dataset's community polygons and district outlines."""
-
-    communities: str
-    districts: str
-
-
-def publish_shapes(layers: MapLayers) -> ShapeFiles:
-    """Write the community polygons (with ``area_id``) and district outlines to the static folder, once."""
-    ids = layers.communities["area_id"].astype(str).tolist()
-    communities = compact_json(feature_collection(layers.shapes["communities"], {"area_id": ids}))
-    districts = compact_json(
-        feature_collection(layers.shapes["districts"], {"layer": ["districts"] * len(layers.districts)})
-    )
-    return ShapeFiles(publish_static(communities, prefix="communities"),
-                      publish_static(districts, prefix="districts"))
-
-
 def gap_base_map(layers: MapLayers, shapes: ShapeFiles) -> folium.Map:
     """The gap view's base map: the extent, and the district and community shapes, uncoloured.
 
@@ -175,9 +108,7 @@ def gap_base_map(layers: MapLayers, shapes: ShapeFiles) -> folium.Map:
     :func:`publish_shapes`): the browser fetches them once instead of the
     server sending them with every change.
     """
-    m = overview_base_map(layers)
-    RemoteShapes(shapes.communities, shapes.districts).add_to(m)
-    return localize(m)
+    return static_base_map(layers, shapes)
 
 
 # --------------------------------------------------------------------------- per change

@@ -8,7 +8,7 @@ import streamlit as st
 import folium
 from streamlit_folium import st_folium
 
-from dashboard.gapmap import GAP_MEASURES, ShapeFiles, gap_base_map, gap_groups, publish_shapes
+from dashboard.gapmap import GAP_MEASURES, gap_base_map, gap_groups
 from dashboard.gapview import (
     MAP_KEY,
     MEASURES,
@@ -26,6 +26,7 @@ from dashboard.gapview import (
 )
 from dashboard.i18n import current_lang, format_number, format_percent, t
 from dashboard.maps import MapLayers, prepare_layers
+from dashboard.shapes import ShapeFiles, publish_shapes
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown
 from geodata.coverage import PreparedCoverage, prepare_coverage
 from geodata.errors import AtlasError

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.gapmap import ShapeFiles, gap_base_map, gap_groups, publish_shapes
+from dashboard.gapmap import gap_base_map, gap_groups
 from dashboard.gapview import explain_rows, ranked_table
 from dashboard.maps import prepare_layers
+from dashboard.shapes import ShapeFiles, publish_shapes
 from geodata.underserved import underserved_index
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
