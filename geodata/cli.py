@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from geodata.cache import load_dataset_cached
+from geodata.cli_kpis import add_kpis
 from geodata.costs import COST_UNITS, CostTable, read_cost_table
 from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M
 from geodata.errors import AtlasError, DataError, DatasetRejected
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(func=_cmd_info)
     _add_analyze(sub, dataset_help)
+    add_kpis(sub, dataset_help)
     return parser
 
 

@@ -35,6 +35,8 @@ WARNING_CODES: tuple[str, ...] = (
     "unmapped_label",
     "missing_staff",
     "resolved_before_received",
+    "resolved_without_date",
+    "reopened",
     "unknown_reference",
 )
 """Problems that let the dataset load but must be said."""

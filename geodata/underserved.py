@@ -71,6 +71,7 @@ __all__ = [
     "DEFAULT_BACKLOG_DAYS",
     "DEFAULT_WINDOW_DAYS",
     "TOTAL_KEYS",
+    "assign_cases",
     "check_weights",
     "community_backlog",
     "community_pressure",
@@ -182,8 +183,23 @@ def _nearest_station(dataset: Dataset, cases: gpd.GeoDataFrame, todo: np.ndarray
     return found
 
 
-def _assign_cases(dataset: Dataset, cases: gpd.GeoDataFrame) -> np.ndarray:
-    """Position of the station each case belongs to: the named one, else the nearest (-1: neither)."""
+def assign_cases(dataset: Dataset, cases: gpd.GeoDataFrame) -> np.ndarray:
+    """Position of the station each case belongs to: the named one, else the nearest (-1: neither).
+
+    Parameters
+    ----------
+    dataset
+        A dataset with a stations layer.
+    cases
+        Cases (WGS84 points, possibly unlocated), e.g. a filtered part of ``dataset.cases``.
+
+    Returns
+    -------
+    numpy.ndarray
+        For each case, the row position in the stations layer of the station
+        it names when that station exists, else of the nearest located
+        station; -1 when it names none and has no location.
+    """
     station_ids = pd.Index(require_stations(dataset)["station_id"].to_numpy())
     assigned = _named_station(cases, station_ids)
     todo = (assigned < 0) & _located(cases.geometry)
@@ -258,7 +274,7 @@ def station_pressure(
     stations = require_stations(dataset)
     cases = _cases(dataset)
     cases = cases[_in_window(cases, today, window_days)]
-    assigned = _assign_cases(dataset, cases)
+    assigned = assign_cases(dataset, cases)
     counts = np.bincount(assigned[assigned >= 0], minlength=len(stations)).astype(float)
     staff = station_staff(stations)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -261,6 +261,35 @@ def _column_values(ctx: _Ctx, col: Column, source_name: str) -> pd.Series:
     return _as_text(series)
 
 
+_CLOSED_STATUSES = ("resolved", "explained")
+_UNRESOLVED_STATUSES = ("open", "escalated")
+
+
+def _check_closure(ctx: _Ctx, frame: pd.DataFrame, columns: dict[str, str]) -> None:
+    """Warn about cases whose status and ``resolved_at`` disagree (a blank status is filled at load)."""
+    status = frame["status"]
+    source = columns.get("resolved_at")
+    given = ~_blank(ctx.raw.frame[source].reset_index(drop=True)) if source else np.zeros(len(frame), bool)
+    undated = status.isin(_CLOSED_STATUSES).to_numpy() & ~given  # an unparseable date is a bad_date
+    if undated.any():
+        ctx.warn(
+            "resolved_without_date",
+            "status is resolved or explained but resolved_at is empty; counted by its status, "
+            "but excluded from resolution times",
+            rows=ctx.rows(undated),
+            column=source,
+        )
+    reopened = status.isin(_UNRESOLVED_STATUSES).to_numpy() & frame["resolved_at"].notna().to_numpy()
+    if reopened.any():
+        ctx.warn(
+            "reopened",
+            "status is open or escalated but resolved_at is set; treated as reopened: counted by "
+            "its status, resolved_at ignored",
+            rows=ctx.rows(reopened),
+            column=columns.get("status"),
+        )
+
+
 def _attributes(ctx: _Ctx, columns: dict[str, str]) -> pd.DataFrame:
     n = len(ctx.raw.frame)
     out = {}
@@ -513,4 +542,6 @@ def canonical_layer(
     if missing_required or geoms is None:
         return None
     frame = _attributes(ctx, columns)
+    if spec.name == "cases":
+        _check_closure(ctx, frame, columns)
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)

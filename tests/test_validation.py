@@ -215,6 +215,71 @@ def test_resolved_before_received(write_dataset):
     assert p.message == "resolved_at is earlier than received_at; kept, but excluded from resolution times"
 
 
+def test_resolved_without_date(write_dataset):
+    cases = (
+        CASES_CSV
+        + "K4,2008-03-05,housing,resolved,,1,S1,125.305,43.805\n"
+        + "K5,2008-03-06,housing,explained,,2,S1,125.305,43.805\n"
+        + "K6,2008-03-07,housing,,,1,S1,125.305,43.805\n"  # blank status and date: open, not flagged
+    )
+    dataset = load_dataset(write_dataset(cases=cases))
+    p = only(dataset.report, "resolved_without_date")
+    assert (p.severity, p.layer, p.row, p.column, p.count) == ("warning", "cases", (5, 6), "resolved_at", 2)
+    assert p.message == (
+        "status is resolved or explained but resolved_at is empty; counted by its status, "
+        "but excluded from resolution times"
+    )
+    assert dataset.cases["status"].tolist()[3:] == ["resolved", "explained", "open"]  # kept as given
+
+
+def test_resolved_without_date_when_the_file_has_no_resolved_at(write_dataset):
+    cases = "case_id,received_at,category,status,x,y\nK1,2008-01-05,housing,resolved,125.305,43.805\n"
+    p = only(validate_dataset(write_dataset(cases=cases)), "resolved_without_date")
+    assert (p.layer, p.row, p.column) == ("cases", (2,), None)
+
+
+def test_unparseable_resolved_at_is_a_bad_date_not_a_missing_one(write_dataset):
+    cases = CASES_CSV + "K4,2008-03-05,housing,resolved,soon,1,S1,125.305,43.805\n"
+    report = validate_dataset(write_dataset(cases=cases))
+    assert report.codes() == ["bad_date"]
+
+
+def test_reopened(write_dataset):
+    cases = (
+        CASES_CSV
+        + "K4,2008-03-05,housing,open,2008-03-07,1,S1,125.305,43.805\n"
+        + "K5,2008-03-05,housing,resolved,2008-03-07,1,S1,125.305,43.805\n"
+        + "K6,2008-03-05,housing,escalated,2008-03-09 10:00,2,S2,125.315,43.805\n"
+    )
+    dataset = load_dataset(write_dataset(cases=cases))
+    p = only(dataset.report, "reopened")
+    assert (p.severity, p.layer, p.row, p.column, p.count) == ("warning", "cases", (5, 7), "status", 2)
+    assert p.message == (
+        "status is open or escalated but resolved_at is set; treated as reopened: counted by "
+        "its status, resolved_at ignored"
+    )
+    assert dataset.cases["status"].tolist()[3:] == ["open", "resolved", "escalated"]
+
+
+def test_closure_rules_name_the_source_columns(write_dataset):
+    cases = (
+        "ID,Created,Type,State,Closed,x,y\n"
+        "K1,2008-01-05,housing,resolved,,125.305,43.805\n"
+        "K2,2008-01-06,housing,open,2008-01-07,125.305,43.805\n"
+    )
+    manifest = (
+        '[cases]\npath = "cases.csv"\n'
+        'columns = { case_id = "ID", received_at = "Created", category = "Type", status = "State", '
+        'resolved_at = "Closed" }\n'
+    )
+    report = validate_dataset(write_dataset(cases=cases, manifest=manifest))
+    assert (only(report, "resolved_without_date").row, only(report, "resolved_without_date").column) == (
+        (2,),
+        "Closed",
+    )
+    assert (only(report, "reopened").row, only(report, "reopened").column) == ((3,), "State")
+
+
 def test_missing_optional_layer_is_reported(write_dataset):
     dataset = load_dataset(write_dataset(cases=None))
     p = only(dataset.report, "missing_layer")
