@@ -456,18 +456,35 @@ def _empty_kpis(index: pd.Index) -> pd.DataFrame:
 
 
 def _complete(kpis: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
-    """``kpis`` on ``index``, units without cases filled with :func:`_empty_kpis`."""
+    """``kpis`` on ``index``; units without cases get counts 0 and every rate NaN (:func:`_empty_kpis`)."""
     out = kpis.reindex(index)
-    missing = ~index.isin(kpis.index)
-    out.loc[missing] = _empty_kpis(index[missing])
     counts = list(COUNT_COLUMNS)
-    out[counts] = out[counts].astype(np.int64)
+    out[counts] = out[counts].fillna(0).astype(np.int64)
     return out
 
 
+def _one_group(table: pd.DataFrame) -> dict[str, float | int]:
+    """Every KPI of all the rows of ``table`` taken as one unit, with numpy (no group-by)."""
+    sums = dict(zip(_FLAGS, table[list(_FLAGS)].to_numpy(dtype=np.int64).sum(axis=0), strict=True))
+
+    def ratio(numerator: float, denominator: float) -> float:
+        return float(numerator) / float(denominator) if denominator > 0 else float("nan")
+
+    days = table["days"].to_numpy(dtype=float)
+    days = days[~np.isnan(days)]
+    row: dict[str, float | int] = {name: int(sums[name]) for name in COUNT_COLUMNS}
+    row["resolution_rate"] = ratio(sums["resolved"], sums["received"])
+    row["closure_rate"] = ratio(sums["resolved"] + sums["explained"], sums["received"])
+    row["two_contact_rate"] = ratio(sums["two_contacts"], sums["with_contacts"])
+    for name in LEVELS_RESOLVED:
+        row[f"{name}_share"] = ratio(sums[f"at_{name}"], sums["with_level"])
+    row["median_days_to_resolve"] = float(np.median(days)) if len(days) else float("nan")
+    row["p90_days_to_resolve"] = float(np.quantile(days, 0.9)) if len(days) else float("nan")
+    return {name: row[name] for name in KPI_COLUMNS}
+
+
 def _city(table: pd.DataFrame) -> dict[str, float | int]:
-    row = _complete(_aggregate(table, np.zeros(len(table), dtype=np.int64)), pd.Index([0])).iloc[0]
-    return {name: (int(row[name]) if name in COUNT_COLUMNS else float(row[name])) for name in KPI_COLUMNS}
+    return _one_group(table)
 
 
 # --------------------------------------------------------------------------- units' frames
@@ -525,9 +542,8 @@ def _unassigned(table: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for level in UNIT_LEVELS:  # three levels, each a vectorised aggregation
         missing = units[_UNIT_KEY[level]].reindex(table.index).isna().to_numpy()
-        part = table[missing]
-        rows[level] = _complete(_aggregate(part, np.zeros(len(part), dtype=np.int64)), pd.Index([0])).iloc[0]
-    frame = pd.DataFrame(rows).T
+        rows[level] = _one_group(table[missing])
+    frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "level"
     counts = list(COUNT_COLUMNS)
     frame[counts] = frame[counts].astype(np.int64)
