@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from geodata.cache import load_dataset_cached
+from geodata.cli_hotspots import add_hotspots
 from geodata.cli_kpis import add_kpis
 from geodata.costs import COST_UNITS, CostTable, read_cost_table
 from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M
@@ -235,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=_cmd_info)
     _add_analyze(sub, dataset_help)
     add_kpis(sub, dataset_help)
+    add_hotspots(sub, dataset_help)
     return parser
 
 

@@ -3,6 +3,11 @@
 Points are WGS84 (EPSG:4326). Points with an empty or missing geometry (cases
 without a location) cannot be placed in a cell: they are skipped and counted,
 never dropped silently.
+
+Indexing is vectorised with ``h3ronpy`` (h3-py has no array API): a cell is
+held as its 64-bit integer index while counting and turned into its usual
+hexadecimal string id only for the cells of a result. Cells of one
+resolution sort the same way as integers and as strings.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import h3ronpy
 import numpy as np
 import pandas as pd
+from h3ronpy.vector import cells_to_wkb_polygons, coordinates_to_cells
 
 import geopandas as gpd
 import h3
@@ -22,8 +29,12 @@ from geodata.schema import WGS84
 
 __all__ = [
     "HEX_ID",
+    "cell_ids",
     "count_in_hexagons",
     "hexagon_polygons",
+    "latlng_cells",
+    "parse_cells",
+    "point_coordinates",
     "resolution_for_extent",
 ]
 
@@ -33,23 +44,101 @@ HEX_ID = "h3_cell"
 _KM_PER_DEG_LAT = 111.32
 
 
-def _located(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Longitudes, latitudes and the mask of points that have a usable location."""
+def point_coordinates(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Longitudes, latitudes and the mask of points that have a usable location.
+
+    Parameters
+    ----------
+    points
+        A point layer (its CRS is not checked here).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``lon`` and ``lat`` (NaN where unusable) and the boolean mask of rows
+        whose geometry is present, not empty and finite.
+    """
     geoms = points.geometry.to_numpy()
     usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     lon = np.full(len(geoms), np.nan)
     lat = np.full(len(geoms), np.nan)
     if usable.any():
-        lon[usable] = shapely.get_x(geoms[usable])
-        lat[usable] = shapely.get_y(geoms[usable])
+        xy = shapely.get_coordinates(geoms[usable])  # one coordinate per non-empty point
+        lon[usable], lat[usable] = xy[:, 0], xy[:, 1]
     usable &= np.isfinite(lon) & np.isfinite(lat)
     return lon, lat, usable
 
 
-def _cells(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
-    """The H3 cell (string id) of each position; h3 has no array API, so one call each."""
-    to_cell = h3.latlng_to_cell
-    return np.array([to_cell(y, x, resolution) for x, y in zip(lon, lat, strict=True)], dtype=object)
+def latlng_cells(lat: np.ndarray, lng: np.ndarray, resolution: int) -> np.ndarray:
+    """The H3 cell of each position, as 64-bit integer indexes (vectorised).
+
+    Parameters
+    ----------
+    lat, lng
+        Latitudes and longitudes in WGS84 degrees, finite, of equal length.
+    resolution
+        H3 resolution, 0 to 15.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint64`` cell indexes, equal to ``h3.str_to_int(h3.latlng_to_cell(lat, lng, resolution))``.
+    """
+    lat = np.ascontiguousarray(lat, dtype=np.float64)
+    lng = np.ascontiguousarray(lng, dtype=np.float64)
+    if len(lat) == 0:
+        return np.empty(0, dtype=np.uint64)
+    return np.asarray(coordinates_to_cells(lat, lng, int(resolution)), dtype=np.uint64)
+
+
+def cell_ids(cells: np.ndarray) -> np.ndarray:
+    """The hexadecimal string ids of H3 cells given as 64-bit integer indexes.
+
+    Parameters
+    ----------
+    cells
+        ``uint64`` cell indexes.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of strings such as ``"8852dc63fffffff"``, in the same order.
+    """
+    cells = np.ascontiguousarray(cells, dtype=np.uint64)
+    if len(cells) == 0:
+        return np.empty(0, dtype=object)
+    return np.asarray(h3ronpy.cells_to_string(cells), dtype=object)
+
+
+def parse_cells(ids: Sequence[str] | np.ndarray) -> np.ndarray:
+    """The 64-bit integer indexes of H3 cells given as string ids.
+
+    Parameters
+    ----------
+    ids
+        H3 cell ids as hexadecimal strings.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint64`` cell indexes, in the same order.
+
+    Raises
+    ------
+    DataError
+        If an entry is not the id of a valid H3 cell.
+    """
+    values = np.asarray(ids, dtype=object)
+    if len(values) == 0:
+        return np.empty(0, dtype=np.uint64)
+    bad = DataError(f"not valid H3 cell ids: {', '.join(map(repr, values[:3]))}{' ...' * (len(values) > 3)}")
+    try:
+        cells = np.asarray(h3ronpy.cells_parse(values), dtype=np.uint64)
+    except (ValueError, TypeError):
+        raise bad from None
+    if not np.asarray(h3ronpy.cells_valid(cells)).all():
+        raise bad
+    return cells
 
 
 def hexagon_polygons(cells: Sequence[str]) -> np.ndarray:
@@ -63,10 +152,13 @@ def hexagon_polygons(cells: Sequence[str]) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        One polygon per cell, in the same order.
+        One polygon per cell, in the same order: the cell's corners
+        (``h3.cell_to_boundary``) as a closed ring.
     """
-    rings = [[(lng, lat) for lat, lng in h3.cell_to_boundary(c)] for c in cells]
-    return np.array([shapely.Polygon(r) for r in rings], dtype=object)
+    ints = parse_cells(cells)
+    if len(ints) == 0:
+        return np.empty(0, dtype=object)
+    return shapely.from_wkb(np.asarray(cells_to_wkb_polygons(ints), dtype=object))
 
 
 def _check(points: gpd.GeoDataFrame, resolution: int, by: str | None) -> None:
@@ -104,12 +196,14 @@ def count_in_hexagons(
         counts add up to ``located``.
     """
     _check(points, resolution, by)
-    lon, lat, usable = _located(points)
+    lon, lat, usable = point_coordinates(points)
     keys = [HEX_ID] if by is None else [HEX_ID, by]
-    frame = pd.DataFrame({HEX_ID: _cells(lon[usable], lat[usable], int(resolution))})
+    frame = pd.DataFrame({HEX_ID: latlng_cells(lat[usable], lon[usable], int(resolution))})
     if by is not None:
         frame[by] = points[by].to_numpy()[usable]
+    # group on the integer index (it sorts as the string ids do); name only the cells found
     counts = frame.groupby(keys, sort=True, dropna=False).size().rename("count").reset_index()
+    counts[HEX_ID] = cell_ids(counts[HEX_ID].to_numpy())
     counts["count"] = counts["count"].astype("int64")
     geometry = hexagon_polygons(counts[HEX_ID].tolist()) if len(counts) else []
     out = gpd.GeoDataFrame(counts, geometry=list(geometry), crs=WGS84)

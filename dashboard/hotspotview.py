@@ -1,0 +1,127 @@
+"""Helpers of the hotspots page: the filters chosen, the scope a click selects, the league table rows.
+
+Pure functions of engine results and widget values; the page stays a thin
+sequence of widgets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+import h3
+import shapely.geometry
+
+from dashboard.i18n import format_number, format_percent, translate
+from dashboard.maps import MapLayers
+from geodata.hotspots import CaseCells
+from geodata.kpis import KpiReport, league_table
+from geodata.schema import CATEGORIES, STATUSES
+
+__all__ = ["Filters", "Scope", "case_mask", "league_rows", "selected_shape"]
+
+
+class Filters(NamedTuple):
+    """What the sidebar chose: a window, categories, statuses, a district, the map's options."""
+
+    since: dt.date
+    until: dt.date
+    categories: tuple[str, ...]
+    statuses: tuple[str, ...]
+    district: str | None
+    show_counts: bool
+    resolution: int
+    min_cases: int
+
+
+class Scope(NamedTuple):
+    """What the charts are narrowed to by a click: a cell or a district (``kind`` ``None``: everything)."""
+
+    kind: str | None
+    key: str | None
+    label: str | None
+
+
+def case_mask(cells: CaseCells, f: Filters, scope: Scope) -> np.ndarray:
+    """Cases of the chosen categories, statuses, district and clicked cell or district (any day).
+
+    Parameters
+    ----------
+    cells
+        The dataset's cases placed in cells (:func:`geodata.hotspots.case_cells`).
+    f, scope
+        The sidebar's filters and the map's selection.
+
+    Returns
+    -------
+    numpy.ndarray
+        A boolean mask over the rows of the cases layer.
+    """
+    keep = np.ones(len(cells), dtype=bool)
+    if f.categories:
+        keep &= np.isin(cells.category, [CATEGORIES.index(c) for c in f.categories])
+    if f.statuses:
+        keep &= np.isin(cells.status, [STATUSES.index(s) for s in f.statuses])
+    for district in (f.district, scope.key if scope.kind == "district" else None):
+        if district is not None:
+            keep &= cells.district == (cells.districts.index(district) if district in cells.districts else -2)
+    if scope.kind == "cell":
+        position = np.searchsorted(cells.cells, np.uint64(h3.str_to_int(scope.key)))
+        found = position < len(cells.cells) and cells.cells[position] == h3.str_to_int(scope.key)
+        keep &= cells.cell == (position if found else -2)
+    return keep
+
+
+def selected_shape(layers: MapLayers, scope: Scope) -> dict | None:
+    """GeoJSON geometry of the selected hexagon or district (``None`` when nothing is selected)."""
+    if scope.kind == "cell":
+        ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(scope.key)]
+        return shapely.geometry.mapping(shapely.geometry.Polygon(ring))
+    if scope.kind == "district":
+        names = layers.districts["name"].astype(str).tolist()
+        if scope.key in names:
+            return layers.shapes["districts"][names.index(scope.key)]
+    return None
+
+
+def league_rows(report: KpiReport, level: str, min_cases: int, lang: str) -> pd.DataFrame:
+    """The league table as shown: rank (or "too few cases"), name, counts and rates.
+
+    Parameters
+    ----------
+    report
+        :func:`geodata.kpis.service_kpis` of the window.
+    level
+        ``"district"`` or ``"station"``.
+    min_cases
+        Units with fewer cases received are listed as too few, not ranked.
+    lang
+        Interface language code.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Ranked units first (best resolution rate first), then the ones with too few cases.
+    """
+    table = league_table(report.level(level), by="resolution_rate", min_cases=min_cases)
+    table = table.sort_values(["too_few_cases", "rank", "received"], ascending=[True, True, False])
+    too_few = translate("hotspots.too_few", lang)
+    def tr(key: str) -> str:
+        return translate(f"hotspots.col_{key}", lang)
+
+    ranks = [too_few if few else str(int(r)) if np.isfinite(r) else "—"
+             for r, few in zip(table["rank"], table["too_few_cases"], strict=True)]
+    return pd.DataFrame({
+        tr("rank"): ranks,
+        tr("name"): table["name"].astype(str).to_numpy(),
+        tr("received"): table["received"].to_numpy(dtype=int),
+        tr("resolution"): [format_percent(v, lang) for v in table["resolution_rate"]],
+        tr("two_contacts"): [format_percent(v, lang) for v in table["two_contact_rate"]],
+        tr("median_days"): [format_number(v, lang, digits=1) for v in table["median_days_to_resolve"]],
+        tr("backlog"): table["backlog"].to_numpy(dtype=int),
+    })
+
+
