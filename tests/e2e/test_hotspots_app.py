@@ -35,6 +35,12 @@ _HOT_CENTRE_JS = """() => {
 }"""
 
 
+def _idle(page) -> None:
+    """Wait until the script run that is under way (if any) has finished."""
+    page.wait_for_timeout(300)
+    expect(page.locator('[data-test-script-state="running"]')).to_have_count(0, timeout=60_000)
+
+
 def _caption(page) -> str:
     return page.get_by_text(re.compile(r"共分析 .* 个六边形")).inner_text()
 
@@ -56,11 +62,13 @@ def test_hotspots_page_filters_and_narrows(streamlit_app, offline_page, wait_for
     screenshot(page, "hotspots_zh")
 
     # A category filter: the map and the tiles follow, and fast.
+    _idle(page)
     before = _caption(page)
     box = page.get_by_test_id("stMultiSelect").first
     box.click()
     start = time.monotonic()
     page.get_by_role("option", name="水电气热").click()
+    expect(box.get_by_text("水电气热")).to_be_visible()
     expect(page.get_by_text(re.compile(r"共分析 .* 个六边形"))).not_to_have_text(before, timeout=60_000)
     print(f"category change to map caption updated: {time.monotonic() - start:.2f} s")
     page.keyboard.press("Escape")
@@ -68,6 +76,7 @@ def test_hotspots_page_filters_and_narrows(streamlit_app, offline_page, wait_for
     frame.wait_for_function(f"({_HEXAGONS_JS})() > 0", timeout=30_000)
 
     # A click on a hexagon narrows the tiles and charts to it.
+    _idle(page)
     received = page.get_by_test_id("stMetric").first.get_by_test_id("stMetricValue").inner_text()
     where = frame.evaluate(_HOT_CENTRE_JS)
     frame_box = frame.frame_element().bounding_box()
