@@ -205,14 +205,16 @@ def main() -> None:
         f = _filters(dataset, _cells(source, None), lang)
         result = _hotspots(source, f.resolution, f.since, f.until, f.categories, f.statuses, f.district)
         scope = _scope_of_click(dataset, result, f)
-        report, weekly, breakdown = _kpis(source, f, scope)
     except AtlasError as exc:
         st.error(t("hotspots.failed", message=str(exc)))
         return
-    _tiles(report, lang)
+    tiles = st.container()  # filled after the map: the map, the slower part to paint, is sent first
     map_col, chart_col = st.columns([1.6, 1])
     with map_col:
         _map(source, result, f, scope, lang)
+    report, weekly, breakdown = _kpis(source, f, scope)
+    with tiles:
+        _tiles(report, lang)
     with chart_col:
         _charts(report, weekly, breakdown, scope, lang)
     _league(report, f.min_cases, lang)
