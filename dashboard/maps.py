@@ -1,4 +1,4 @@
-"""Folium builders of the overview map: one GeoJson layer per feature type, our own legend.
+"""Building blocks of the app's folium maps: display-ready layers, legend, escaped JSON, facts.
 
 Builders take engine results and return folium objects; they never read
 Streamlit state. Every string placed in a tooltip or the legend is
@@ -6,6 +6,8 @@ HTML-escaped here (folium's ``GeoJsonTooltip`` writes property values into
 ``innerHTML`` as they are). Maps come from :func:`dashboard.offline.offline_map`
 and are passed through :func:`dashboard.offline.localize`, so they paint with
 no internet: no CDN plugins, no branca colormaps, hexagons instead of heat maps.
+The overview map itself is built by :mod:`dashboard.overviewmap`, the gap
+view's by :mod:`dashboard.gapmap`.
 """
 
 from __future__ import annotations
@@ -26,49 +28,50 @@ import shapely
 from branca.element import MacroElement
 
 from dashboard.i18n import format_number, translate
-from dashboard.offline import localize, offline_map
+from dashboard.offline import offline_map
 from geodata.crs import metric_crs
 from geodata.hexagons import count_in_hexagons, resolution_for_extent
 from geodata.overview import community_table, recent_cases
-from geodata.schema import TIERS, WGS84, Dataset
+from geodata.schema import WGS84, Dataset
 
 __all__ = [
-    "class_labels",
-    "display_labels",
-    "escape_all",
-    "feature_collection",
-    "swatch_box",
-    "swatch_line",
-    "CHOROPLETHS",
+    "DISTRICT_COLOUR",
+    "NO_DATA_COLOUR",
     "CompactGeoJson",
-    "TIER_COLOURS",
+    "LayerGroups",
     "Legend",
     "MapLayers",
+    "class_labels",
     "classify",
     "compact_json",
     "display_geometries",
+    "display_labels",
+    "escape_all",
     "facts_rows",
+    "feature_collection",
     "geometry_dicts",
-    "LayerGroups",
+    "layer_documents",
     "overview_base_map",
-    "overview_groups",
-    "overview_map",
     "prepare_layers",
+    "swatch_box",
+    "swatch_dot",
+    "swatch_line",
 ]
 
-CHOROPLETHS: tuple[str, ...] = ("population", "cases")
-"""What the community polygons can be coloured by."""
-
-DENSITY_COLOURS = ("#ffffd4", "#fed98e", "#fe9929", "#d95f0e", "#993404")  # ColorBrewer YlOrBr
-CASE_COLOURS = ("#f1eef6", "#d7b5d8", "#df65b0", "#dd1c77", "#980043")  # PuRd
-HEX_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")  # Purples: apart from YlOrBr
 NO_DATA_COLOUR = "#d9d9d9"
-STATION_COLOUR = "#1f5a96"
 DISTRICT_COLOUR = "#222222"
-TIER_COLOURS: dict[int, str] = {1: "#e41a1c", 2: "#ff7f00", 3: "#4daf4a", 4: "#17becf", 5: "#984ea3"}
-"""Marker colour of each service point tier (1 city centre ... 5 building point)."""
 
-_TIER_RADIUS = {1: 8, 2: 6, 3: 4.5, 4: 3, 5: 2.5}
+# Built by dashboard.overviewmap (which imports this module), still importable from here.
+_OVERVIEW_NAMES = frozenset({"CHOROPLETHS", "TIER_COLOURS", "overview_groups", "overview_map"})
+
+
+def __getattr__(name: str) -> object:
+    """The overview's builders and constants, from :mod:`dashboard.overviewmap` on first use."""
+    if name in _OVERVIEW_NAMES:
+        from dashboard import overviewmap
+
+        return getattr(overviewmap, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- data
@@ -88,6 +91,12 @@ class MapLayers:
         District polygons (WGS84, simplified) with ``area_id`` and ``name``.
     hexagons
         Cases in the window counted per H3 cell, or ``None`` without cases.
+    stations
+        Station points (WGS84) with ``name``, ``name_en`` and ``staff``
+        (missing counted as 1), or ``None`` without a stations layer.
+    service_points
+        Service points (WGS84) with ``tier`` (1-5), ``name`` and ``name_en``,
+        or ``None`` without a service points layer.
     unlocated
         Cases in the window that have no location (not on the map).
     window_days
@@ -95,9 +104,9 @@ class MapLayers:
     bounds
         ``(minx, miny, maxx, maxy)`` of the areas, WGS84 degrees.
     shapes
-        GeoJSON geometry dicts of ``communities``, ``districts`` and
-        ``hexagons`` (5 decimals), made once: building them is most of the
-        cost of a map. Read-only.
+        GeoJSON geometry dicts of ``communities``, ``districts``,
+        ``hexagons``, ``stations`` and ``service_points`` (5 decimals), made
+        once: building them is most of the cost of a map. Read-only.
     """
 
     communities: gpd.GeoDataFrame
@@ -107,6 +116,8 @@ class MapLayers:
     window_days: int
     bounds: tuple[float, float, float, float]
     shapes: dict[str, tuple] = field(default_factory=dict)
+    stations: gpd.GeoDataFrame | None = None
+    service_points: gpd.GeoDataFrame | None = None
 
 
 def display_geometries(
@@ -190,12 +201,34 @@ def prepare_layers(
         resolution = hex_resolution if hex_resolution is not None else resolution_for_extent(bounds)
         hexagons = count_in_hexagons(recent, resolution=resolution)
         unlocated = int(hexagons.attrs["unlocated"])
+    stations, service_points = _display_points(dataset)
     shapes = {
         "communities": geometry_dicts(communities.geometry),
         "districts": geometry_dicts(districts.geometry),
         "hexagons": geometry_dicts(hexagons.geometry) if hexagons is not None else (),
+        "stations": geometry_dicts(stations.geometry) if stations is not None else (),
+        "service_points": geometry_dicts(service_points.geometry) if service_points is not None else (),
     }
-    return MapLayers(communities, districts, hexagons, unlocated, window_days, bounds, shapes)
+    return MapLayers(communities, districts, hexagons, unlocated, window_days, bounds, shapes,
+                     stations, service_points)
+
+
+def _display_points(dataset: Dataset) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """The stations (``name``, ``name_en``, ``staff``) and service points (``tier`` too) as drawn."""
+    stations = points = None
+    if dataset.stations is not None:
+        frame = dataset.stations
+        staff = frame["staff"].fillna(1) if "staff" in frame.columns else pd.Series(1, index=frame.index)
+        stations = _point_frame(frame, staff=staff.astype(float).astype(int))
+    if dataset.service_points is not None:
+        points = _point_frame(dataset.service_points, tier=dataset.service_points["tier"].astype(int))
+    return stations, points
+
+
+def _point_frame(frame: gpd.GeoDataFrame, **columns: pd.Series) -> gpd.GeoDataFrame:
+    en = frame["name_en"] if "name_en" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    return gpd.GeoDataFrame({"name": frame["name"].astype(str), "name_en": en, **columns},
+                            geometry=frame.geometry, crs=WGS84)
 
 
 def geometry_dicts(geoms: Iterable[shapely.Geometry], *, decimals: int = 5) -> tuple[dict | None, ...]:
@@ -332,7 +365,8 @@ def swatch_line(colour: str, width: int) -> str:
             f'border-top:{width}px solid {colour}"></span>')
 
 
-def _dot(colour: str, radius: float, *, stroke: str = "#ffffff") -> str:
+def swatch_dot(colour: str, radius: float, *, stroke: str = "#ffffff") -> str:
+    """Legend swatch of a point marker: a circle ``radius`` pixels in ``colour``."""
     d = 2 * radius
     return (f'<span style="display:inline-block;width:{d:.0f}px;height:{d:.0f}px;border-radius:50%;'
             f'background:{colour};border:1px solid {stroke};flex:none"></span>')
@@ -420,10 +454,6 @@ def escape_all(values: Iterable[object]) -> list[str]:
     return [html.escape(text(v)) for v in values]
 
 
-def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
-    return folium.GeoJsonTooltip(fields=fields, aliases=escape_all(aliases), sticky=True)
-
-
 def display_labels(frame: pd.DataFrame, lang: str) -> list[str]:
     """Escaped names to show: ``name_en`` in English where there is one, else ``name``."""
     names = frame["name"].astype(str).tolist()
@@ -433,150 +463,69 @@ def display_labels(frame: pd.DataFrame, lang: str) -> list[str]:
     return escape_all(e if isinstance(e, str) and e.strip() else n for n, e in zip(names, en, strict=True))
 
 
-def _community_values(layers: MapLayers, choropleth: str, lang: str) -> tuple[np.ndarray, list[str], str]:
-    """Values, their tooltip texts and the unit key of the chosen choropleth."""
-    communities = layers.communities
-    if choropleth == "cases" and "cases" in communities.columns:
-        values = communities["cases"].to_numpy(dtype=float)
-        return values, [translate("unit.cases", lang, n=format_number(v, lang)) for v in values], "cases"
-    values = communities["density"].to_numpy(dtype=float)
-    texts = [translate("unit.per_km2", lang, n=format_number(v, lang)) if np.isfinite(v)
-             else translate("legend.no_data", lang) for v in values]
-    return values, texts, "density"
+def layer_documents(layers: MapLayers) -> dict[str, dict]:
+    """The GeoJSON document of each layer a map draws, with raw, language-free properties.
+
+    What a browser fetches once per dataset (see :mod:`dashboard.shapes`): it
+    builds each tooltip from these properties and the translated labels of
+    the moment (see :mod:`dashboard.overviewmap`).
+
+    Parameters
+    ----------
+    layers
+        The result of :func:`prepare_layers`.
+
+    Returns
+    -------
+    dict
+        A FeatureCollection per layer: ``districts`` (no properties);
+        ``communities`` (``area_id``, ``name``, ``name_en``, ``district``,
+        ``density`` in people/km² and, with a cases layer, ``cases`` in the
+        window); ``cases``, the hexagons (``count``); ``stations`` (``name``,
+        ``name_en``, ``staff``); ``service_points`` (``tier``, ``name``,
+        ``name_en``). A layer the dataset lacks is left out. Feature ids are
+        row positions in the frames of ``layers``; counts and densities are
+        whole numbers; names are HTML-escaped. A property with no value (no
+        English name, no density) is left out of its feature.
+    """
+    shapes, communities = layers.shapes, layers.communities
+    district = communities["district"] if "district" in communities.columns else [None] * len(communities)
+    props = {"area_id": communities["area_id"].astype(str).tolist(), **_names(communities),
+             "district": escape_all(district), "density": _whole(communities["density"])}
+    if "cases" in communities.columns:
+        props["cases"] = _whole(communities["cases"])
+    documents = {"districts": _sparse_collection(shapes["districts"], {}),
+                 "communities": _sparse_collection(shapes["communities"], props)}
+    if layers.hexagons is not None:
+        counts = {"count": _whole(layers.hexagons["count"])}
+        documents["cases"] = _sparse_collection(shapes["hexagons"], counts)
+    if layers.stations is not None:
+        stations = {**_names(layers.stations), "staff": _whole(layers.stations["staff"])}
+        documents["stations"] = _sparse_collection(shapes["stations"], stations)
+    if layers.service_points is not None:
+        points = {"tier": _whole(layers.service_points["tier"]), **_names(layers.service_points)}
+        documents["service_points"] = _sparse_collection(shapes["service_points"], points)
+    return documents
 
 
-def _add_communities(groups: LayerGroups, layers: MapLayers, choropleth: str, lang: str) -> tuple:
-    values, texts, unit = _community_values(layers, choropleth, lang)
-    palette = CASE_COLOURS if unit == "cases" else DENSITY_COLOURS
-    classes, uppers = classify(values)
-    fills = [palette[c] if c >= 0 else NO_DATA_COLOUR for c in classes]
-    communities = layers.communities
-    props = {
-        "layer": ["communities"] * len(communities),
-        "area_id": communities["area_id"].astype(str).tolist(),
-        "label": display_labels(communities, lang),
-        "district": escape_all(
-            communities["district"] if "district" in communities else [None] * len(values)
-        ),
-        "value": escape_all(texts),
-        "fill": fills,
-    }
-    value_alias = (translate("tooltip.cases", lang, days=layers.window_days) if unit == "cases"
-                   else translate("tooltip.density", lang))
-    CompactGeoJson(
-        feature_collection(layers.shapes["communities"], props),
-        name=translate("layer.communities", lang),
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.72,
-                                  "color": "#666666", "weight": 0.5},
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-        tooltip=_tooltip(["label", "district", "value"],
-                         [translate("tooltip.name", lang), translate("tooltip.district", lang), value_alias]),
-        zoom_on_click=False,
-    ).add_to(groups.new(translate("layer.communities", lang)))
-    items = [(swatch_box(palette[i]), label) for i, label in enumerate(class_labels(values, uppers, lang))]
-    if (classes < 0).any():
-        items.append((swatch_box(NO_DATA_COLOUR), translate("legend.no_data", lang)))
-    title = (translate("legend.cases", lang, days=layers.window_days) if unit == "cases"
-             else translate("legend.density", lang))
-    return ("communities", title, items)
+def _sparse_collection(shapes: Sequence[dict | None], props: dict[str, list]) -> dict:
+    """:func:`feature_collection` without the properties whose value is ``None``."""
+    collection = feature_collection(shapes, props)
+    for feature in collection["features"]:
+        feature["properties"] = {k: v for k, v in feature["properties"].items() if v is not None}
+    return collection
 
 
-def _add_districts(groups: LayerGroups, layers: MapLayers, lang: str) -> tuple:
-    districts = layers.districts
-    props = {"layer": ["districts"] * len(districts), "label": display_labels(districts, lang)}
-    CompactGeoJson(
-        feature_collection(layers.shapes["districts"], props),
-        name=translate("layer.districts", lang),
-        style_function=lambda f: {"fill": False, "color": DISTRICT_COLOUR, "weight": 3, "opacity": 0.9},
-        interactive=False,
-    ).add_to(groups.new(translate("layer.districts", lang)))
-    return ("districts", translate("legend.districts", lang), [(swatch_line(DISTRICT_COLOUR, 3), "")])
+def _names(frame: pd.DataFrame) -> dict[str, list]:
+    """Escaped ``name`` and ``name_en`` (``None`` where absent or blank) of each row."""
+    en = frame["name_en"].tolist() if "name_en" in frame.columns else [None] * len(frame)
+    return {"name": escape_all(frame["name"].astype(str)),
+            "name_en": [html.escape(e) if isinstance(e, str) and e.strip() else None for e in en]}
 
 
-def _add_hexagons(groups: LayerGroups, layers: MapLayers, lang: str) -> tuple:
-    days = layers.window_days
-    hexagons = layers.hexagons
-    counts = hexagons["count"].to_numpy(dtype=float)
-    classes, uppers = classify(counts)
-    props = {
-        "layer": ["cases"] * len(hexagons),
-        "count": escape_all(format_number(c, lang) for c in counts),
-        "fill": [HEX_COLOURS[c] for c in classes],
-    }
-    if len(hexagons):
-        CompactGeoJson(
-            feature_collection(layers.shapes["hexagons"], props),
-            name=translate("layer.cases", lang),
-            style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.5,
-                                      "color": "#ffffff", "weight": 0.6},
-            tooltip=_tooltip(["count"], [translate("tooltip.cases", lang, days=days)]),
-            zoom_on_click=False,
-        ).add_to(groups.new(translate("layer.cases", lang)))
-    items = [(swatch_box(HEX_COLOURS[i], opacity=0.75), label)
-             for i, label in enumerate(class_labels(counts, uppers, lang))]
-    if layers.unlocated:
-        items.append(("", translate("legend.unlocated", lang, n=format_number(layers.unlocated, lang))))
-    return ("cases", translate("legend.hexagons", lang, days=days), items)
-
-
-def _point_collection(points: gpd.GeoDataFrame, props: dict[str, list]) -> dict:
-    return feature_collection(geometry_dicts(points.geometry), props)
-
-
-def _station_radius(staff: float) -> float:
-    """Marker radius in pixels: area grows with staff; small, as a city has thousands."""
-    return 1.0 + 0.9 * float(np.sqrt(max(staff, 0.0)))
-
-
-def _add_stations(groups: LayerGroups, stations: gpd.GeoDataFrame, lang: str) -> tuple:
-    has_staff = "staff" in stations.columns
-    staff = stations["staff"].fillna(1).astype(float).to_numpy() if has_staff else np.ones(len(stations))
-    # Properties stay few and short: 2,400 stations; the radius follows from "staff".
-    props = {"label": display_labels(stations, lang), "staff": [int(s) for s in staff]}
-    CompactGeoJson(
-        _point_collection(stations, props),
-        name=translate("layer.stations", lang),
-        # light: at city zoom 2,400 stations must not hide the communities under them
-        marker=folium.CircleMarker(radius=3, fill=True, fill_color=STATION_COLOUR, fill_opacity=0.55,
-                                   color="#ffffff", weight=0.4),
-        style_function=lambda f: {"radius": round(_station_radius(f["properties"]["staff"]), 1)},
-        tooltip=_tooltip(["label", "staff"],
-                         [translate("tooltip.name", lang), translate("tooltip.staff", lang)]),
-        zoom_on_click=False,
-    ).add_to(groups.new(translate("layer.stations", lang)))
-    refs = sorted({int(v) for v in np.quantile(staff, [0.0, 0.5, 1.0])}) if len(staff) else [1]
-    items = [(_dot(STATION_COLOUR, _station_radius(n)), translate("legend.staff_n", lang, n=n)) for n in refs]
-    return ("stations", translate("legend.stations", lang), items)
-
-
-def _add_service_points(
-    groups: LayerGroups, points: gpd.GeoDataFrame, tiers: Sequence[int], lang: str
-) -> tuple:
-    items = []
-    tier_col = points["tier"].astype(int)
-    for tier in TIERS:
-        if tier not in tiers:
-            continue
-        name = translate(f"tier.{tier}", lang)
-        subset = points[tier_col == tier]
-        colour, radius = TIER_COLOURS[tier], _TIER_RADIUS[tier]
-        items.append((_dot(colour, radius, stroke="#333333"), f"{tier} · {name}"))
-        if len(subset) == 0:
-            continue  # in the legend, but no empty layer (its tooltip would have no fields)
-        # One style per layer, set on the marker: no per-feature style lookup in the payload.
-        CompactGeoJson(
-            _point_collection(subset, {"label": display_labels(subset, lang)}),
-            name=translate("layer.service_point", lang, tier=name),
-            marker=folium.CircleMarker(radius=radius, fill=True, fill_color=colour, fill_opacity=0.9,
-                                       color="#333333", weight=0.8),
-            tooltip=_tooltip(["label"], [name]),
-            zoom_on_click=False,
-        ).add_to(groups.new(translate("layer.service_point", lang, tier=name)))
-    return ("service_points", translate("legend.service_points", lang), items)
-
-
-def _absent(key: str, lang: str) -> tuple:
-    return (key, translate(f"layername.{key}", lang), [("", translate(f"legend.absent_{key}", lang))])
+def _whole(values: Iterable[float]) -> list[int | None]:
+    """Each value rounded as :func:`~dashboard.i18n.format_number` shows it; NaN as ``None``."""
+    return [int(round(v)) if np.isfinite(v) else None for v in np.asarray(list(values), dtype=float)]
 
 
 class FitOnResize(MacroElement):
@@ -610,7 +559,7 @@ class FitOnResize(MacroElement):
 
 
 class LayerGroups(list):
-    """The overview's layers, each a named :class:`folium.FeatureGroup` (one LayerControl entry)."""
+    """What a rerun adds to a map: named feature groups (:class:`folium.FeatureGroup`), in drawing order."""
 
     def new(self, name: str, *, control: bool = True) -> folium.FeatureGroup:
         """A new, empty group, appended in drawing order."""
@@ -635,96 +584,6 @@ def overview_base_map(layers: MapLayers, *, height: int | str = "100%") -> foliu
     m.fit_bounds(bounds, padding_top_left=(10, 10), padding_bottom_right=(10, 190))
     FitOnResize(bounds).add_to(m)
     return m
-
-
-def overview_groups(
-    dataset: Dataset,
-    *,
-    lang: str,
-    choropleth: str = "population",
-    tiers: Sequence[int] = TIERS,
-    show_cases: bool = True,
-    layers: MapLayers | None = None,
-    tiles_url: str | None = None,
-    tiles_attribution: str = "",
-) -> LayerGroups:
-    """The overview's layers as feature groups: districts, communities, stations, service points, cases.
-
-    Parameters
-    ----------
-    dataset
-        The dataset (stations and service points are drawn from it).
-    lang
-        Interface language code (``zh_CN`` or ``en``).
-    choropleth
-        ``"population"`` (people per km²) or ``"cases"`` (cases in the window).
-    tiers
-        Service point tiers to draw, each as its own toggleable layer.
-    show_cases
-        Whether to draw the case hexagons.
-    layers
-        The result of :func:`prepare_layers` (pass a cached one); computed when omitted.
-    tiles_url, tiles_attribution
-        A web tile backdrop drawn under everything (``None``: none, the default;
-        the district boundaries are the basemap and nothing leaves the machine).
-
-    Returns
-    -------
-    LayerGroups
-        Localized groups (no CDN links) in drawing order; the last one, kept
-        out of the layer control, holds the legend, which leaves the map with it.
-    """
-    if choropleth not in CHOROPLETHS:
-        raise ValueError(f"choropleth must be one of {', '.join(CHOROPLETHS)}, got {choropleth!r}")
-    layers = layers or prepare_layers(dataset)
-    groups = LayerGroups()
-    if tiles_url:
-        name = translate("layer.web_tiles", lang)
-        folium.TileLayer(tiles_url, attr=tiles_attribution or tiles_url, max_zoom=18, overlay=True,
-                         name=name).add_to(groups.new(name))
-    sections = [_add_communities(groups, layers, choropleth, lang)]
-    if show_cases:
-        sections.append(_add_hexagons(groups, layers, lang) if layers.hexagons is not None
-                        else _absent("cases", lang))
-    # outlines drawn over the fills, listed first in the legend
-    sections.insert(0, _add_districts(groups, layers, lang))
-    if dataset.service_points is not None:
-        sections.append(_add_service_points(groups, dataset.service_points, tiers, lang))
-    else:
-        sections.append(_absent("service_points", lang))
-    if dataset.stations is not None:
-        sections.append(_add_stations(groups, dataset.stations, lang))
-    else:
-        sections.append(_absent("stations", lang))
-    Legend(translate("legend.title", lang), sections).add_to(groups.new("legend", control=False))
-    for group in groups:
-        localize(group)
-    return groups
-
-
-def overview_map(
-    dataset: Dataset,
-    *,
-    lang: str,
-    choropleth: str = "population",
-    tiers: Sequence[int] = TIERS,
-    show_cases: bool = True,
-    layers: MapLayers | None = None,
-    height: int | str = "100%",
-) -> folium.Map:
-    """The whole overview as one standalone map (for export and tests).
-
-    The same layers as :func:`overview_groups` on :func:`overview_base_map`,
-    with the layer control added last. Parameters as there; ``height`` is the
-    height of the map element.
-    """
-    layers = layers or prepare_layers(dataset)
-    m = overview_base_map(layers, height=height)
-    for group in overview_groups(dataset, lang=lang, choropleth=choropleth, tiers=tiers,
-                                 show_cases=show_cases, layers=layers):
-        group.add_to(m)
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    return localize(m)
 
 
 # ------------------------------------------------------------------ facts panel

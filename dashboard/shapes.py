@@ -1,14 +1,17 @@
-"""Shapes the browser fetches once: a dataset's polygons as content-named static files.
+"""Shapes the browser fetches once: a dataset's layers as content-named static files.
 
-Polygons are the heavy part of a map (over a megabyte for a city's
-communities) and depend only on the dataset. Written once into Streamlit's
-static folder (:func:`dashboard.offline.publish_static`) and fetched by the
-map itself (:class:`RemoteShapes`), they never travel with a rerun; what
-changes (colours, tooltips, visibility) is sent as a small restyle.
+Polygons and points are the heavy part of a map (over a megabyte for a
+city's communities) and depend only on the dataset. Written once into
+Streamlit's static folder (:func:`dashboard.offline.publish_static`) and
+fetched by the map itself (:class:`RemoteShapes` for the gap view,
+:class:`dashboard.overviewmap.OverviewLayers` for the overview), they never
+travel with a rerun; what changes (colours, tooltips, visibility) is sent as
+a small restyle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from jinja2 import Template
@@ -20,12 +23,19 @@ from dashboard.maps import (
     DISTRICT_COLOUR,
     MapLayers,
     compact_json,
-    feature_collection,
+    layer_documents,
     overview_base_map,
 )
 from dashboard.offline import localize, publish_static
 
-__all__ = ["OUTLINE_COLOUR", "RemoteShapes", "ShapeFiles", "publish_shapes", "static_base_map"]
+__all__ = [
+    "OUTLINE_COLOUR",
+    "RemoteShapes",
+    "ShapeFiles",
+    "publish_layers",
+    "publish_shapes",
+    "static_base_map",
+]
 
 OUTLINE_COLOUR = "#666666"
 """Outline of a community polygon once coloured."""
@@ -45,7 +55,8 @@ class RemoteShapes(MacroElement):
         """
 {% macro script(this, kwargs) %}
 (function (map) {
-    function load(url) { return fetch(url).then(function (r) { return r.json(); }); }
+    // A file's name holds a hash of its content: any copy the browser kept is the same file.
+    function load(url) { return fetch(url, {cache: "force-cache"}).then(function (r) { return r.json(); }); }
     var urls = [{{ this.districts_url|tojson }}, {{ this.communities_url|tojson }}];
     Promise.all(urls.map(function (url) { return url ? load(url) : null; })).then(function (data) {
         var outline = {{ this.district_style|tojson }};
@@ -87,17 +98,33 @@ class ShapeFiles:
     districts: str
 
 
+def publish_layers(layers: MapLayers, keys: Iterable[str] | None = None) -> dict[str, str]:
+    """Write the GeoJSON document of each layer to the static folder, once; their URLs by layer.
+
+    Parameters
+    ----------
+    layers
+        The result of :func:`dashboard.maps.prepare_layers`.
+    keys
+        Layers to write, keys of :func:`dashboard.maps.layer_documents`
+        (``districts``, ``communities``, ``cases``, ``stations``,
+        ``service_points``); every layer the dataset has when omitted.
+
+    Returns
+    -------
+    dict
+        The same-origin URL of each layer's file, named ``<layer>-<content hash>.json``,
+        so a file never changes once written and datasets never overwrite each other.
+    """
+    documents = layer_documents(layers)
+    wanted = documents if keys is None else [key for key in keys if key in documents]
+    return {key: publish_static(compact_json(documents[key]), prefix=key) for key in wanted}
+
+
 def publish_shapes(layers: MapLayers) -> ShapeFiles:
-    """Write the community polygons (with ``area_id``) and district outlines to the static folder, once."""
-    ids = layers.communities["area_id"].astype(str).tolist()
-    communities = compact_json(feature_collection(layers.shapes["communities"], {"area_id": ids}))
-    districts = compact_json(
-        feature_collection(layers.shapes["districts"], {"layer": ["districts"] * len(layers.districts)})
-    )
-    return ShapeFiles(publish_static(communities, prefix="communities"),
-                      publish_static(districts, prefix="districts"))
-
-
+    """Write the community polygons (``area_id``, names, ...) and district outlines to static files, once."""
+    urls = publish_layers(layers, ("communities", "districts"))
+    return ShapeFiles(urls["communities"], urls["districts"])
 
 
 def static_base_map(layers: MapLayers, shapes: ShapeFiles, *, communities: bool = True) -> folium.Map:

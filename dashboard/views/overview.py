@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-import folium
 from streamlit_folium import st_folium
 
 from dashboard.i18n import current_lang, format_number, format_percent, t
-from dashboard.maps import (
-    CHOROPLETHS,
-    MapLayers,
-    facts_rows,
-    overview_base_map,
-    overview_groups,
-    prepare_layers,
-)
+from dashboard.maps import MapLayers, facts_rows, prepare_layers
+from dashboard.overviewmap import CHOROPLETHS, DEFAULT_TIERS, overview_groups, overview_static_map
 from dashboard.settings import settings
+from dashboard.shapes import publish_layers
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown
 from geodata.overview import OverviewKpis, area_at, area_facts, overview_kpis
-from geodata.schema import TIERS
+from geodata.schema import TIERS, Dataset
 
 MAP_HEIGHT = 680
-DEFAULT_TIERS = [1, 2, 3]  # the 3,000 community homes and building points hide the map until zoomed in
+MAP_KEY = "overview_map"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -33,6 +27,12 @@ def _kpis(source: str) -> OverviewKpis:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _layers(source: str) -> MapLayers:
     return prepare_layers(load_cached(source).dataset)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _layer_files(source: str) -> dict[str, str]:
+    """Every layer's GeoJSON, written once per dataset to static files the browser fetches."""
+    return publish_layers(_layers(source))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -86,22 +86,19 @@ def _controls(layers: MapLayers, lang: str) -> tuple[str, list[int], bool, bool]
     tiles = web.tiles_url is not None and right.toggle(
         t("overview.web_tiles"), value=False, help=t("overview.web_tiles_help", host=web.tiles_host),
         key="ov_tiles")
-    tiers = st.pills(t("overview.tiers"), list(TIERS), selection_mode="multi", default=DEFAULT_TIERS,
+    tiers = st.pills(t("overview.tiers"), list(TIERS), selection_mode="multi", default=list(DEFAULT_TIERS),
                      format_func=lambda tier: t(f"tier.{tier}", lang), key="ov_tiers")
     return choropleth, list(tiers or []), bool(show_cases and has_cases), bool(tiles)
 
 
-def _clicked_area(dataset, out: dict | None) -> str | None:
-    """The community clicked (the polygon itself, or under a marker or hexagon)."""
-    click = (out or {}).get("last_object_clicked")
-    if not click or click == st.session_state.get("ov_last_click"):
-        return st.session_state.get("ov_area")
-    st.session_state["ov_last_click"] = click
-    props = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
-    area = props.get("area_id") if props.get("layer") == "communities" else None
-    area = area or area_at(dataset, float(click["lng"]), float(click["lat"]))
-    if area:
-        st.session_state["ov_area"] = area
+def _clicked_area(dataset: Dataset) -> str | None:
+    """The community at the last map click (on its polygon, or on a marker or hexagon over it)."""
+    click = (st.session_state.get(MAP_KEY) or {}).get("last_clicked")
+    if click and click != st.session_state.get("ov_last_click"):
+        st.session_state["ov_last_click"] = click
+        area = area_at(dataset, float(click["lng"]), float(click["lat"]))
+        if area:
+            st.session_state["ov_area"] = area
     return st.session_state.get("ov_area")
 
 
@@ -127,8 +124,8 @@ def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: b
     lang = current_lang()
     dataset = load_cached(source).dataset
     layers = _layers(source)
-    # One base map per dataset; a changed view swaps only the layer groups, so streamlit-folium
-    # keeps the map (and the zoom the user chose) instead of blanking it.
+    # One base map per dataset, which fetches the layers once; a rerun sends only the view of them
+    # (fills, visible layers, labels) and the legend, so the map keeps its zoom and never blanks.
     web = settings()
     groups = overview_groups(dataset, lang=lang, choropleth=choropleth, tiers=tiers,
                              show_cases=show_cases, layers=layers,
@@ -136,19 +133,17 @@ def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: b
                              tiles_attribution=web.tiles_attribution)
     map_col, facts_col = st.columns([3, 1.1])
     with map_col:
-        out = st_folium(overview_base_map(layers), key="overview_map", height=MAP_HEIGHT,
-                        use_container_width=True, feature_group_to_add=groups,
-                        layer_control=folium.LayerControl(collapsed=True, position="topright"),
-                        returned_objects=["last_object_clicked", "last_active_drawing"])
+        st_folium(overview_static_map(layers, _layer_files(source)), key=MAP_KEY, height=MAP_HEIGHT,
+                  use_container_width=True, feature_group_to_add=groups, returned_objects=["last_clicked"])
         st.caption(t("overview.map_caption"))
     with facts_col:
-        _facts_panel(source, _clicked_area(dataset, out), lang)
+        _facts_panel(source, _clicked_area(dataset), lang)
 
 
 def main() -> None:
     """Draw the page."""
     lang = current_lang()
-    opened = page_dataset("overview.title", page="ov", forget=("ov_area", "ov_last_click"))
+    opened = page_dataset("overview.title", page="ov", forget=("ov_area", "ov_last_click", MAP_KEY))
     if opened is None:
         return
     dataset, source = opened

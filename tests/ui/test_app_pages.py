@@ -8,6 +8,7 @@ so the language is set through ``session_state`` rather than the widget.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,60 @@ def test_facts_panel_shows_the_selected_community(monkeypatch, tiny_folder):
     assert any("南湖社区" in m.value for m in at.markdown)
     texts = [x.value for x in at.text]
     assert "1,000 人" in texts and "3 人" in texts  # population; staff of its two stations
+
+
+def _map_args(at: AppTest) -> dict:
+    """What the overview's map component got on the last run: what the browser receives."""
+    (element,) = at.get("component_instance")
+    return json.loads(element.proto.json_args)
+
+
+def _view(args: dict) -> dict:
+    return json.loads(re.search(r"^window\.atlasView = (.*);$", args["feature_group"], re.M).group(1))
+
+
+def test_overview_map_fetches_its_layers_and_reruns_send_a_view(monkeypatch, tiny_folder):
+    at = _app(monkeypatch, tiny_folder)
+    zh = _map_args(at)
+    for layer in ("districts", "communities", "cases", "stations", "service_points"):
+        assert f'"/app/static/data/{layer}-' in zh["script"]  # fetched by the base map, once
+    assert '"coordinates"' not in zh["script"] + zh["feature_group"]
+    assert len(zh["feature_group"]) < 20_000
+    assert _view(zh)["visible"] == ["communities", "districts", "cases", "tier1", "tier3", "stations"]
+    assert "社区/村" in zh["feature_group"] and zh["layer_control"] is None  # the view makes its own
+    at.session_state["lang"] = "en"
+    at.run()
+    en = _map_args(at)
+    assert en["script"] == zh["script"]  # the same base map: streamlit-folium keeps it, no blank
+    assert _view(en)["names"]["communities"] == "Communities &amp; villages"
+    assert "Service stations (size = staff)" in en["feature_group"]
+
+
+def test_overview_controls_change_the_view(monkeypatch, tiny_folder):
+    at = _app(monkeypatch, tiny_folder, lang="en")
+    assert _view(_map_args(at))["tips"]["communities"]["field"] == "density"
+    at.button_group(key="ov_choropleth").set_value("cases").run()
+    assert _view(_map_args(at))["tips"]["communities"]["field"] == "cases"
+    at.toggle(key="ov_hexagons").set_value(False).run()
+    at.button_group(key="ov_tiers").set_value([4, 5]).run()
+    assert not at.exception
+    assert _view(_map_args(at))["visible"] == ["communities", "districts", "tier4", "tier5", "stations"]
+    assert "Cases per hexagon" not in _map_args(at)["feature_group"]
+
+
+def test_map_click_shows_the_facts_of_the_community_there(monkeypatch, tiny_folder):
+    monkeypatch.setenv("ATLAS_DATASET", str(tiny_folder))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["ov_source"] = str(tiny_folder)
+    at.session_state["overview_map"] = {"last_clicked": {"lat": 43.81, "lng": 125.305}}  # inside C1
+    at.run()
+    assert not at.exception
+    assert at.session_state["ov_area"] == "C1"
+    assert "#### 南湖社区" in [m.value for m in at.markdown]
+    at.session_state["overview_map"] = {"last_clicked": {"lat": 43.81, "lng": 125.33}}  # a station in C3
+    at.run()
+    assert at.session_state["ov_area"] == "C3"
+    assert "#### 太平村" in [m.value for m in at.markdown]
 
 
 def test_hostile_name_is_shown_as_text(monkeypatch, tiny_folder):

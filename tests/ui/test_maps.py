@@ -1,4 +1,4 @@
-"""The overview map: a legend for every layer, escaped tooltips, local assets, payload size."""
+"""The overview map: layers fetched once, a small view per rerun, a legend for every layer, escaping."""
 
 from __future__ import annotations
 
@@ -23,13 +23,26 @@ from dashboard.maps import (
     compact_json,
     display_geometries,
     facts_rows,
-    overview_map,
+    layer_documents,
     prepare_layers,
 )
+from dashboard.overviewmap import (
+    CASE_COLOURS,
+    DENSITY_COLOURS,
+    LAYER_ORDER,
+    OverviewLayers,
+    OverviewView,
+    overview_groups,
+    overview_map,
+    overview_static_map,
+)
+from dashboard.shapes import publish_layers
 from geodata.overview import area_facts
 from geodata.schema import WGS84, Dataset
 
 MB = 1024 * 1024
+URLS = {key: f"/app/static/data/{key}-0.json"
+        for key in ("districts", "communities", "cases", "stations", "service_points")}
 
 
 def _render(m: folium.Map) -> str:
@@ -42,14 +55,34 @@ def _descendants(element):
         yield from _descendants(child)
 
 
+def _only(m: folium.Map, kind: type):
+    found = [c for c in _descendants(m) if isinstance(c, kind)]
+    assert len(found) == 1
+    return found[0]
+
+
 def _legend_html(m: folium.Map) -> str:
-    legends = [c for c in _descendants(m) if isinstance(c, Legend)]
-    assert len(legends) == 1
-    return legends[0].html
+    return _only(m, Legend).html
 
 
-def _geojson_layers(m: folium.Map) -> dict[str, dict]:
-    return {c.layer_name: c.data for c in _descendants(m) if isinstance(c, folium.GeoJson)}
+def _view(m: folium.Map) -> dict:
+    return json.loads(_only(m, OverviewView).view_js)
+
+
+def _inline(m: folium.Map) -> dict[str, dict]:
+    """The layer documents a standalone map embeds."""
+    return json.loads(_only(m, OverviewLayers).inline_js)
+
+
+def _shown(view: dict) -> list[str]:
+    return [key for key in LAYER_ORDER if key in view["visible"]]
+
+
+def _by_area(documents: dict, view: dict) -> dict[str, str]:
+    """Fill colour of each community, as the browser picks it from the view."""
+    fill = view["fills"]["communities"]
+    return {f["properties"]["area_id"]: fill["palette"][fill["classes"][f["id"]]]
+            for f in documents["communities"]["features"]}
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
@@ -84,20 +117,34 @@ def test_legend_units_and_classes(tiny):
     assert "Cases (last 90 days)" in cases
 
 
-def test_layers_named_and_control_added_last(tiny):
+def test_legend_has_a_section_per_visible_layer_only(tiny):
+    legend = _legend_html(overview_map(tiny, lang="en", show_cases=False, tiers=(3,)))
+    sections = re.findall(r'data-layer="(\w+)"', legend)
+    assert sections == ["districts", "communities", "service_points", "stations"]
+    assert "3 · street station" in legend and "city centre" not in legend
+
+
+def test_layers_named_and_drawn_in_order(tiny):
     m = overview_map(tiny, lang="zh_CN", tiers=(1, 5))
-    names = list(_geojson_layers(m))
-    assert names == ["社区/村", "诉求（六边形聚合）", "区县界线",
-                     "服务点：市级党员服务中心", "服务点：楼栋(楼宇)党员服务点", "服务民生工作站"]
-    assert isinstance(list(m._children.values())[-1], folium.LayerControl)
-    assert m.options["max_zoom"] == 18
+    view = _view(m)
+    assert _shown(view) == ["communities", "cases", "districts", "tier1", "tier5", "stations"]
+    assert {key: view["names"][key] for key in _shown(view)} == {
+        "communities": "社区/村", "cases": "诉求（六边形聚合）", "districts": "区县界线",
+        "tier1": "服务点：市级党员服务中心", "tier5": "服务点：楼栋(楼宇)党员服务点", "stations": "服务民生工作站",
+    }
+    html = _render(m)
+    assert "L.control.layers(null, overlays" in html  # the view's own control, over the loaded layers
+    assert not any(isinstance(c, folium.LayerControl) for c in _descendants(m))
+    assert m.options["max_zoom"] == 18 and m.options["prefer_canvas"] is True
 
 
-def test_options_change_what_is_drawn(tiny):
-    m = overview_map(tiny, lang="en", show_cases=False, tiers=())
-    names = list(_geojson_layers(m))
-    assert "Cases (hexagons)" not in names
-    assert not any(n.startswith("Service point:") for n in names)
+def test_options_change_what_is_shown(tiny):
+    view = _view(overview_map(tiny, lang="en", show_cases=False, tiers=()))
+    assert _shown(view) == ["communities", "districts", "stations"]
+    assert "cases" not in view["fills"] and not any(key.startswith("tier") for key in view["names"])
+    # a tier with no points is in the legend but gets no layer: tiny has no tier 2
+    assert _shown(_view(overview_map(tiny, lang="en", tiers=(1, 2)))) == [
+        "communities", "cases", "districts", "tier1", "stations"]
     with pytest.raises(ValueError, match="choropleth must be one of population, cases"):
         overview_map(tiny, lang="en", choropleth="staff")
 
@@ -108,15 +155,24 @@ def test_absent_layers_are_said_in_the_legend(make_tiny):
     assert "This dataset has no stations layer" in legend
     assert "This dataset has no service points layer" in legend
     assert "This dataset has no cases layer" in legend
-    assert list(_geojson_layers(m)) == ["Communities & villages", "District boundaries"]
+    assert sorted(_inline(m)) == ["communities", "districts"]
+    assert _shown(_view(m)) == ["communities", "districts"]
 
 
-def test_choropleth_colours_are_precomputed(tiny):
-    m = overview_map(tiny, lang="en", choropleth="cases")
-    feats = _geojson_layers(m)["Communities & villages"]["features"]
-    fills = {f["properties"]["area_id"]: f["properties"]["fill"] for f in feats}
+def test_choropleth_colours_follow_the_choice(tiny):
+    documents = layer_documents(prepare_layers(tiny))
+    cases = _view(overview_map(tiny, lang="en", choropleth="cases"))
+    fills = _by_area(documents, cases)
     assert fills["C1"] == fills["C2"] != fills["C3"]  # 2, 2 and 0 cases
-    assert {f["properties"]["layer"] for f in feats} == {"communities"}
+    assert set(fills.values()) <= set(CASE_COLOURS)
+    assert cases["tips"]["communities"]["field"] == "cases"
+    density = _view(overview_map(tiny, lang="en"))
+    fills = _by_area(documents, density)
+    # 559, 1,119 and 140 people/km²: three values, three classes
+    assert [fills[a] for a in ("C3", "C1", "C2")] == list(DENSITY_COLOURS[:3])
+    assert density["tips"]["communities"] == {
+        "heads": ["Name", "District", "Population density"], "field": "density",
+        "value": "{n} people/km²", "none": "No data"}
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
@@ -125,10 +181,24 @@ def test_tooltips_escape_names(tiny, script_name, lang):
     html = _render(m)
     assert script_name not in html
     assert "<script>alert" not in html
-    feats = _geojson_layers(m)["社区/村" if lang == "zh_CN" else "Communities & villages"]["features"]
-    labels = {f["properties"]["area_id"]: f["properties"]["label"] for f in feats}
-    assert labels["C2"] == "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"
-    assert labels["C1"] == ("南湖社区" if lang == "zh_CN" else "Nanhu")
+    props = {f["properties"]["area_id"]: f["properties"] for f in _inline(m)["communities"]["features"]}
+    assert props["C2"]["name"] == "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"
+    assert "name_en" not in props["C2"]  # the browser falls back to the (escaped) name
+    assert (props["C1"]["name"], props["C1"]["name_en"]) == ("南湖社区", "Nanhu")
+    assert _view(m)["nameKey"] == ("name" if lang == "zh_CN" else "name_en")
+
+
+def test_view_labels_are_escaped(tiny, monkeypatch):
+    real = translate
+
+    def hostile(key, lang="zh_CN", **fmt):
+        return "<b>" + real(key, lang, **fmt) if key.startswith(("tooltip.", "layer.", "tier.")) else \
+            real(key, lang, **fmt)
+
+    monkeypatch.setattr("dashboard.overviewmap.translate", hostile)
+    view = _view(overview_map(tiny, lang="en"))
+    texts = [*view["names"].values(), *(h for tip in view["tips"].values() for h in tip["heads"])]
+    assert texts and all(t.startswith("&lt;b&gt;") for t in texts)
 
 
 def test_station_names_are_escaped_too(make_tiny, tiny):
@@ -136,6 +206,8 @@ def test_station_names_are_escaped_too(make_tiny, tiny):
     stations.loc[0, "name"] = '<img src=x onerror="alert(1)">'
     m = overview_map(make_tiny(stations=stations), lang="en")
     assert "<img src=x" not in _render(m)
+    names = [f["properties"]["name"] for f in _inline(m)["stations"]["features"]]
+    assert names[0] == "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"
 
 
 def test_no_remote_assets_after_localize(tiny):
@@ -146,6 +218,65 @@ def test_no_remote_assets_after_localize(tiny):
     assert "cdn" not in " ".join(links).lower()
     assert not re.search(r'(?:src|href)\s*=\s*["\']https?://', html)
     assert "d3.v4" not in html and "jquery" not in html.lower()
+
+
+# ------------------------------------------------------------- static files
+
+
+def _published(tiny, tmp_path, monkeypatch) -> tuple[dict[str, str], dict[str, str]]:
+    monkeypatch.setattr("dashboard.offline.STATIC_DIR", tmp_path)
+    urls = publish_layers(prepare_layers(tiny))
+    texts = {key: (tmp_path / "data" / url.rsplit("/", 1)[1]).read_text("utf-8") for key, url in urls.items()}
+    return urls, texts
+
+
+def test_static_files_hold_the_layers_with_raw_properties(tiny, tmp_path, monkeypatch):
+    urls, texts = _published(tiny, tmp_path, monkeypatch)
+    assert sorted(urls) == ["cases", "communities", "districts", "service_points", "stations"]
+    assert all(url.startswith(f"/app/static/data/{key}-") for key, url in urls.items())
+    docs = {key: json.loads(text) for key, text in texts.items()}
+    communities = {f["properties"]["area_id"]: f["properties"] for f in docs["communities"]["features"]}
+    assert communities["C1"] == {"area_id": "C1", "name": "南湖社区", "name_en": "Nanhu", "district": "朝阳区",
+                                 "density": 559, "cases": 2}  # 1,000 people on 1.79 km²
+    assert communities["C3"]["density"] == 140 and communities["C3"]["cases"] == 0
+    assert len(docs["districts"]["features"]) == 2
+    assert sum(f["properties"]["count"] for f in docs["cases"]["features"]) == 4
+    assert [f["properties"] for f in docs["stations"]["features"]] == [
+        {"name": "南湖工作站", "staff": 2}, {"name": "南湖二站", "staff": 1}, {"name": "太平村工作站", "staff": 3}]
+    assert [f["properties"]["tier"] for f in docs["service_points"]["features"]] == [1, 3, 4, 5, 5]
+    # nothing that depends on the language or the controls: no colours, no labels
+    assert not re.search(r"#[0-9a-f]{6}|Name|名称|people", "".join(texts.values()))
+    assert publish_layers(prepare_layers(tiny)) == urls  # written once, under a content name
+    assert len(list((tmp_path / "data").iterdir())) == 5
+
+
+def test_static_files_escape_names(tiny, tmp_path, monkeypatch):
+    _, texts = _published(tiny, tmp_path, monkeypatch)
+    assert all("<" not in text and ">" not in text for text in texts.values())
+    assert "\\u0026lt;script\\u0026gt;alert" in texts["communities"]  # HTML-escaped, then JSON-escaped
+
+
+def test_a_rerun_sends_the_view_not_the_layers(tiny):
+    layers = prepare_layers(tiny)
+    base = _render(overview_static_map(layers, URLS))
+    for url in URLS.values():
+        assert json.dumps(url) in base
+    assert '"coordinates"' not in base and "南湖社区" not in base
+    assert "社区/村" not in base and "Communities" not in base  # the same map in every language
+    m = overview_static_map(layers, URLS)
+    for group in overview_groups(tiny, lang="en", layers=layers):
+        group.add_to(m)
+    rerun = _render(m)
+    assert '"coordinates"' not in rerun and "&lt;script&gt;" not in rerun
+    assert "Communities \\u0026amp; villages" in rerun  # HTML-escaped, then JSON-escaped
+    assert "Population density (people/km²)" in rerun
+
+
+def test_tiles_get_a_name_in_the_layer_control(tiny):
+    groups = overview_groups(tiny, lang="en", tiles_url="https://tiles.example/{z}/{x}/{y}.png")
+    view = json.loads(next(c for g in groups for c in _descendants(g) if isinstance(c, OverviewView)).view_js)
+    assert view["names"]["tiles"] == "Web map backdrop"
+    assert "tiles" not in _view(overview_map(tiny, lang="en"))["names"]
 
 
 def test_classify_quantiles():
@@ -176,6 +307,8 @@ def test_prepare_layers_counts_every_located_case(tiny):
     assert layers.unlocated == 1  # c6
     assert list(layers.communities["cases"]) == [2, 2, 0]
     assert list(layers.districts["area_id"]) == ["D1", "D2"]
+    assert list(layers.stations["staff"]) == [2, 1, 3] and list(layers.service_points["tier"]) == [1, 3, 4, 5, 5]
+    assert len(layers.shapes["stations"]) == 3 and layers.shapes["stations"][0]["type"] == "Point"
 
 
 def test_facts_rows(tiny):
@@ -258,15 +391,33 @@ def test_payload_under_3_mb_on_a_city_sized_dataset(city):
     start = time.perf_counter()
     layers = prepare_layers(city)
     prepared = time.perf_counter() - start
+    files = {key: len(compact_json(doc).encode("utf-8")) for key, doc in layer_documents(layers).items()}
     m = overview_map(city, lang="zh_CN", layers=layers)
     html = _render(m)
     built = time.perf_counter() - start - prepared
     size = len(html.encode("utf-8"))
-    print(f"\nsynthetic city: {size / MB:.2f} MB map HTML; prepare {prepared:.2f} s, build+render {built:.2f} s")
-    assert size < 3 * MB
-    feats = _geojson_layers(m)["社区/村"]["features"]
+    print(f"\nsynthetic city: static files {sum(files.values()) / MB:.2f} MB {files}; standalone map "
+          f"{size / MB:.2f} MB; prepare {prepared:.2f} s, build+render {built:.2f} s")
+    assert sum(files.values()) < 3 * MB and size < 3 * MB
+    feats = _inline(m)["communities"]["features"]
     assert len(feats) >= 2000
     assert json.dumps(feats[0]["geometry"]).count(".") > 10
+
+
+def test_a_rerun_is_small_on_a_city_sized_dataset(city):
+    layers = prepare_layers(city)
+    start = time.perf_counter()
+    m = overview_static_map(layers, URLS)
+    for group in overview_groups(city, lang="en", choropleth="cases", layers=layers):
+        group.add_to(m)
+    rerun = _render(m)
+    built = time.perf_counter() - start
+    size = len(rerun.encode("utf-8"))
+    print(f"\nsynthetic city: one rerun's map {size / 1024:.0f} KB, built and rendered in {built:.2f} s")
+    assert size < 60 * 1024  # the layers are over 2 MB
+    view = _view(m)
+    assert len(view["fills"]["communities"]["classes"]) == len(layers.communities)
+    assert len(view["fills"]["cases"]["classes"]) == len(layers.hexagons)
 
 
 def test_hexagons_aggregate_instead_of_markers(city):
@@ -279,13 +430,22 @@ def test_hexagons_aggregate_instead_of_markers(city):
 
 def test_data_is_embedded_compactly(tiny):
     m = overview_map(tiny, lang="zh_CN")
-    layer = _geojson_layers(m)
-    script = next(c for c in _descendants(m) if isinstance(c, CompactGeoJson)).compact_script()
-    assert "__atlas_geojson_data__" not in script
-    assert '"features":[{' in script and "南湖社区" in _render(m)  # no ", " and no \\uXXXX escapes
+    html = _render(m)
+    assert '"features":[{' in html and "南湖社区" in html  # no ", " and no \\uXXXX escapes
+    assert _inline(m) == json.loads(json.dumps(layer_documents(prepare_layers(tiny))))
+    assert "fetch(" in html and '"/app/static/data/' not in html  # nothing to fetch: the data is inline
+
+
+def test_compact_geojson_embeds_compact_data():
+    data = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": 0, "geometry": {"type": "Point", "coordinates": [125.3, 43.8]},
+         "properties": {"label": "南湖社区"}}]}
+    layer = CompactGeoJson(data, name="x")
+    folium.Map().add_child(layer)
+    script = layer.compact_script()
+    assert "__atlas_geojson_data__" not in script and "南湖社区" in script
     start = script.index('_add({"') + len("_add(")
-    data = json.loads(script[start:script.index(");", start)])
-    assert data == json.loads(json.dumps(layer["社区/村"]))
+    assert json.loads(script[start:script.index(");", start)]) == data
 
 
 def test_compact_json_cannot_close_a_script_block():
