@@ -61,17 +61,6 @@ __all__ = [
 NO_DATA_COLOUR = "#d9d9d9"
 DISTRICT_COLOUR = "#222222"
 
-# Built by dashboard.overviewmap (which imports this module), still importable from here.
-_OVERVIEW_NAMES = frozenset({"CHOROPLETHS", "TIER_COLOURS", "overview_groups", "overview_map"})
-
-
-def __getattr__(name: str) -> object:
-    """The overview's builders and constants, from :mod:`dashboard.overviewmap` on first use."""
-    if name in _OVERVIEW_NAMES:
-        from dashboard import overviewmap
-
-        return getattr(overviewmap, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------- data

@@ -8,8 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 import folium
 
-from dashboard.maps import overview_groups
 from dashboard.offline import localize
+from dashboard.overviewmap import overview_groups
 from dashboard.settings import Settings
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
