@@ -56,6 +56,7 @@ import pyproj
 import shapely
 
 from benchmarks.synthetic_city import synthetic_city
+from benchmarks.timing import best_of, ratio
 from geodata.coverage import (
     DEFAULT_RURAL_REACH_M,
     DEFAULT_URBAN_REACH_M,
@@ -120,18 +121,6 @@ WARMUP_CITY = {"n_areas": 200, "n_stations": 100, "n_cases": 2_000}
 
 
 # --------------------------------------------------------------------------- timing
-
-
-def _best_of(fn: Callable[[], Any], runs: int, *, warmup: bool) -> tuple[Any, float]:
-    """The result of ``fn()`` and its fastest wall time in seconds over ``runs`` calls (after one untimed)."""
-    if warmup:
-        fn()
-    best, result = float("inf"), None
-    for _ in range(max(1, runs)):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return result, best
 
 
 def our_analysis(dataset: Dataset) -> tuple[pd.DataFrame, dict]:
@@ -677,12 +666,6 @@ ROWS = (
 )
 
 
-def _ratio(ours: float | None, theirs: float | None) -> str:
-    if not ours or theirs is None:
-        return "n/a"
-    return f"{theirs / ours:.1f}x"
-
-
 def table(ours: dict[str, float], baseline: dict[str, float], *, overlay: str = "parts") -> str:
     """The comparison as a fixed-width text table.
 
@@ -705,7 +688,7 @@ def table(ours: dict[str, float], baseline: dict[str, float], *, overlay: str = 
         a, b = ours.get(key), baseline.get(key)
         shown_a = f"{a:.3f}" if a is not None else "n/a"
         shown_b = f"{b:.3f}" if b is not None else "n/a"
-        lines.append(f"{label:<31} {shown_a:>9} {shown_b:>13} {_ratio(a, b):>8}  {how}")
+        lines.append(f"{label:<31} {shown_a:>9} {shown_b:>13} {ratio(a, b):>8}  {how}")
     return "\n".join(lines)
 
 
@@ -752,10 +735,10 @@ def _print(*lines: str) -> None:
 
 def _ours(dataset: Dataset, runs: int) -> tuple[pd.DataFrame, dict, dict[str, float]]:
     """Our full analysis and each component, best of ``runs`` after a warm-up."""
-    (frame, result), seconds = _best_of(lambda: our_analysis(dataset), runs, warmup=True)
+    (frame, result), seconds = best_of(lambda: our_analysis(dataset), runs, warmup=True)
     timings = {"total": seconds}
     for name, step in OUR_STEPS.items():
-        _, timings[name] = _best_of(lambda step=step: step(dataset), runs, warmup=True)
+        _, timings[name] = best_of(lambda step=step: step(dataset), runs, warmup=True)
     return frame, result, timings
 
 
@@ -776,12 +759,12 @@ def _baseline(
 def _kernel(dataset: Dataset, runs: int, baseline_runs: int) -> dict[str, Any]:
     """Our 2SFCA kernel and ``access`` on the same arrays, timed and checked."""
     arrays = _access_arrays(dataset)
-    cost, cost_s = _best_of(lambda: cost_table(arrays), 1, warmup=False)
-    ours, ours_s = _best_of(lambda: _our_kernel(arrays), runs, warmup=True)
+    cost, cost_s = best_of(lambda: cost_table(arrays), 1, warmup=False)
+    ours, ours_s = best_of(lambda: _our_kernel(arrays), runs, warmup=True)
     small = synthetic_city(**WARMUP_CITY)
     small_arrays = _access_arrays(small)
     access_2sfca(small_arrays, cost_table(small_arrays))  # warm-up
-    theirs, theirs_s = _best_of(lambda: access_2sfca(arrays, cost), baseline_runs, warmup=False)
+    theirs, theirs_s = best_of(lambda: access_2sfca(arrays, cost), baseline_runs, warmup=False)
     engine = accessibility_per_10k(dataset).reindex(arrays["area_id"])
     gap = check_access_agreement(ours, theirs, engine)
     return {

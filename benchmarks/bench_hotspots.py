@@ -37,7 +37,7 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ import geopandas as gpd
 import h3
 
 from benchmarks.synthetic_city import synthetic_city
+from benchmarks.timing import best_of, ratio
 from geodata.hexagons import cell_ids
 from geodata.hotspots import DEFAULT_PERMUTATIONS, CaseCells, case_cells, count_cells, hotspots
 from geodata.schema import CATEGORIES, Dataset
@@ -244,12 +245,6 @@ ROWS = (
 )
 
 
-def _ratio(ours: float | None, theirs: float | None) -> str:
-    if not ours or theirs is None:
-        return "n/a"
-    return f"{theirs / ours:.1f}x"
-
-
 def table(ours: dict[str, float], baseline: dict[str, float]) -> str:
     """The comparison as a fixed-width text table.
 
@@ -269,7 +264,7 @@ def table(ours: dict[str, float], baseline: dict[str, float]) -> str:
         a, b = ours.get(key), baseline.get(key)
         shown_a = f"{a:.3f}" if a is not None else "n/a"
         shown_b = f"{b:.3f}" if b is not None else "n/a"
-        lines.append(f"{label:<34} {shown_a:>9} {shown_b:>13} {_ratio(a, b):>8}  {how}")
+        lines.append(f"{label:<34} {shown_a:>9} {shown_b:>13} {ratio(a, b):>8}  {how}")
     return "\n".join(lines)
 
 
@@ -309,16 +304,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _best_of(fn: Callable[[], Any], runs: int) -> tuple[Any, float]:
-    """The result of ``fn()`` and its fastest wall time in seconds over ``runs`` calls."""
-    best, result = float("inf"), None
-    for _ in range(max(1, runs)):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return result, best
-
-
 def _print(*lines: str) -> None:
     print("\n".join(lines), flush=True)
 
@@ -326,14 +311,14 @@ def _print(*lines: str) -> None:
 def _ours(dataset: Dataset, options: dict[str, Any], runs: int) -> tuple[tuple, dict[str, float]]:
     """Our end to end and each step, best of ``runs`` after a warm-up on a small city."""
     our_pipeline(synthetic_city(**WARMUP_CITY, seed=options["seed"]), **options)
-    outcome, total = _best_of(lambda: our_pipeline(dataset, **options), runs)
+    outcome, total = best_of(lambda: our_pipeline(dataset, **options), runs)
     cells = outcome[0]
     filters = {key: options[key] for key in ("since", "until")}
-    _, index_s = _best_of(lambda: case_cells(dataset), runs)
-    counts, count_s = _best_of(lambda: count_cells(cells, categories=options["category"], **filters), runs)
+    _, index_s = best_of(lambda: case_cells(dataset), runs)
+    counts, count_s = best_of(lambda: count_cells(cells, categories=options["category"], **filters), runs)
     gi_options = {"permutations": options["permutations"], "seed": options["seed"]}
-    _, gi_s = _best_of(lambda: hotspots(counts, **gi_options), runs)
-    _, change_s = _best_of(lambda: our_filter_change(cells, **options), runs)
+    _, gi_s = best_of(lambda: hotspots(counts, **gi_options), runs)
+    _, change_s = best_of(lambda: our_filter_change(cells, **options), runs)
     seconds = {"index": index_s, "count": count_s, "gi": gi_s, "total": total, "filter_change": change_s}
     return outcome, seconds
 
