@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from geodata.cache import load_dataset_cached
 from geodata.cli_hotspots import add_hotspots
 from geodata.cli_kpis import add_kpis
+from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset
 from geodata.costs import COST_UNITS, CostTable, read_cost_table
 from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M
-from geodata.errors import AtlasError, DataError, DatasetRejected
+from geodata.errors import AtlasError, DataError
 from geodata.info import describe_dataset
 from geodata.load import validate_dataset
 from geodata.schema import Dataset
@@ -34,7 +34,6 @@ from geodata.underserved import (
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 
 def _print_json(obj: object) -> None:
@@ -71,10 +70,8 @@ def _format_info(info: dict) -> str:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    try:
-        dataset = load_dataset_cached(args.dataset)
-    except DatasetRejected as exc:
-        print(exc.report.format_text(), file=sys.stderr)
+    dataset = open_dataset(args.dataset)
+    if dataset is None:
         return EXIT_ERRORS
     info = describe_dataset(dataset)
     if args.json:
@@ -146,10 +143,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     except DataError as exc:
         print(f"atlas analyze: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        dataset = load_dataset_cached(args.dataset)
-    except DatasetRejected as exc:
-        print(exc.report.format_text(), file=sys.stderr)
+    dataset = open_dataset(args.dataset)
+    if dataset is None:
         return EXIT_ERRORS
     costs = read_cost_table(args.cost_table, unit=args.cost_unit) if args.cost_table else None
     frame = underserved_index(

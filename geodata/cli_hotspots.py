@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from geodata.cache import load_dataset_cached
-from geodata.errors import DataError, DatasetRejected
+from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset
+from geodata.errors import DataError
 from geodata.hotspots import (
     DEFAULT_PERMUTATIONS,
     HOTSPOT_COLUMNS,
@@ -27,7 +27,6 @@ from geodata.hotspots import (
 
 __all__ = ["CELLS_FILE", "add_hotspots", "run_hotspots"]
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2  # as geodata.cli, which imports this module
 CELLS_FILE = "cells.geojson"
 """Name of the file ``atlas hotspots`` writes into ``--out``."""
 
@@ -77,10 +76,8 @@ def run_hotspots(args: argparse.Namespace) -> int:
     except DataError as exc:
         print(f"atlas hotspots: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        dataset = load_dataset_cached(args.dataset)
-    except DatasetRejected as exc:
-        print(exc.report.format_text(), file=sys.stderr)
+    dataset = open_dataset(args.dataset)
+    if dataset is None:
         return EXIT_ERRORS
     cells = case_cells(dataset, resolution=args.resolution)
     result = hotspots(count_cells(cells, **selection), permutations=args.permutations)

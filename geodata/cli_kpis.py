@@ -15,15 +15,14 @@ import re
 import sys
 from pathlib import Path
 
-from geodata.cache import load_dataset_cached
-from geodata.errors import DataError, DatasetRejected
+from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset
+from geodata.errors import DataError
 from geodata.kpis import KpiReport, kpi_window, service_kpis
 from geodata.schema import CATEGORIES
 from geodata.underserved import DEFAULT_BACKLOG_DAYS
 
 __all__ = ["add_kpis"]
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -59,10 +58,8 @@ def _cmd_kpis(args: argparse.Namespace) -> int:
     except DataError as exc:
         print(f"atlas kpis: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        dataset = load_dataset_cached(args.dataset)
-    except DatasetRejected as exc:
-        print(exc.report.format_text(), file=sys.stderr)
+    dataset = open_dataset(args.dataset)
+    if dataset is None:
         return EXIT_ERRORS
     try:  # a window completed from the dataset's today can still end before it starts
         window = kpi_window(dataset, since=since, until=until)

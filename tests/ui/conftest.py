@@ -20,15 +20,19 @@ c5 (C3, 2008-01-15) and c7 (C3, 2007-12-01) are older.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 import geopandas as gpd
 from shapely.geometry import Point, box
 
 from geodata.schema import WGS84, Dataset
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
 SCRIPT_NAME = "<script>alert('x')</script>"
 AS_OF = dt.date(2008, 4, 30)
@@ -166,3 +170,23 @@ def write_tiny(tmp_path: Path):
         return write_dataset_folder(tmp_path / name, make_dataset(**overrides))
 
     return write
+
+
+@pytest.fixture
+def open_page(monkeypatch) -> Callable[..., AppTest]:
+    """``open_page(folder, page, lang, **state) -> AppTest``: the app on ``folder``, switched to ``page``.
+
+    ``page`` is the script path under ``dashboard/`` (e.g. ``"views/gaps.py"``);
+    ``state`` seeds ``st.session_state`` before the first run.
+    """
+
+    def open_(folder: Path, page: str, lang: str, **state) -> AppTest:
+        monkeypatch.setenv("ATLAS_DATASET", str(folder))
+        at = AppTest.from_file(APP, default_timeout=180)
+        at.session_state["lang"] = lang
+        for key, value in state.items():
+            at.session_state[key] = value
+        at.run()
+        return at.switch_page(page).run()
+
+    return open_

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,19 +14,7 @@ from dashboard.maps import prepare_layers
 from dashboard.shapes import ShapeFiles, publish_shapes
 from geodata.underserved import underserved_index
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-TIMEOUT = 180
 TITLES = {"zh_CN": "服务缺口：哪些社区服务不足，为什么", "en": "Service gaps: which communities are underserved, and why"}
-
-
-def _gaps(monkeypatch, folder: Path, lang: str, **state) -> AppTest:
-    monkeypatch.setenv("ATLAS_DATASET", str(folder))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["lang"] = lang
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    return at.switch_page("views/gaps.py").run()
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -35,8 +22,8 @@ def _metrics(at: AppTest) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
-def test_page_runs_and_ranks_every_community(monkeypatch, tiny_folder, lang):
-    at = _gaps(monkeypatch, tiny_folder, lang)
+def test_page_runs_and_ranks_every_community(open_page, tiny_folder, lang):
+    at = open_page(tiny_folder, "views/gaps.py", lang)
     assert not at.exception
     assert [x.value for x in at.title] == [TITLES[lang]]
     table = at.dataframe[-1].value
@@ -46,15 +33,15 @@ def test_page_runs_and_ranks_every_community(monkeypatch, tiny_folder, lang):
     assert len(at.get("download_button")) == 3
 
 
-def test_table_headers_carry_units(monkeypatch, tiny_folder):
-    at = _gaps(monkeypatch, tiny_folder, "en")
+def test_table_headers_carry_units(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/gaps.py", "en")
     columns = list(at.dataframe[-1].value.columns)
     assert "Covered share (%)" in columns and "Distance to nearest station (m)" in columns
     assert "Underserved index (0–1)" in columns and "Workload (cases per staff)" in columns
 
 
-def test_urban_reach_changes_the_covered_share(monkeypatch, tiny_folder):
-    at = _gaps(monkeypatch, tiny_folder, "en")
+def test_urban_reach_changes_the_covered_share(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/gaps.py", "en")
     before = _metrics(at)["Covered share"]
     share = "Covered share (%)"
     shares_before = dict(zip(at.dataframe[-1].value["Name"], at.dataframe[-1].value[share], strict=True))
@@ -65,16 +52,16 @@ def test_urban_reach_changes_the_covered_share(monkeypatch, tiny_folder):
     assert shares_after["南湖社区"] < shares_before["南湖社区"] == 100
 
 
-def test_district_filter_limits_table_and_totals(monkeypatch, tiny_folder):
-    at = _gaps(monkeypatch, tiny_folder, "en")
+def test_district_filter_limits_table_and_totals(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/gaps.py", "en")
     at.selectbox(key="gap_district").set_value("双阳区").run()
     assert not at.exception
     assert at.dataframe[-1].value["Name"].tolist() == ["太平村"]
     assert _metrics(at)["Population"] == "500"
 
 
-def test_selected_community_is_explained(monkeypatch, tiny_folder, script_name):
-    at = _gaps(monkeypatch, tiny_folder, "zh_CN", gap_source=str(tiny_folder), gap_area="C2")
+def test_selected_community_is_explained(open_page, tiny_folder, script_name):
+    at = open_page(tiny_folder, "views/gaps.py", "zh_CN", gap_source=str(tiny_folder), gap_area="C2")
     assert not at.exception
     heading = [m.value for m in at.markdown if "script" in m.value]
     assert heading and "<script>" not in heading[0]
@@ -83,8 +70,8 @@ def test_selected_community_is_explained(monkeypatch, tiny_folder, script_name):
     assert any("全市第 1 名" in c.value for c in at.caption)
 
 
-def test_map_click_selects_the_community(monkeypatch, tiny_folder):
-    at = _gaps(monkeypatch, tiny_folder, "zh_CN")
+def test_map_click_selects_the_community(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/gaps.py", "zh_CN")
     assert any("在地图上点击社区" in i.value for i in at.info)
     at.session_state["gap_map"] = {"last_clicked": {"lat": 43.81, "lng": 125.305}}  # inside C1
     at.run()
@@ -97,8 +84,8 @@ def test_map_click_selects_the_community(monkeypatch, tiny_folder):
     assert at.session_state["gap_zoom"] is False
 
 
-def test_table_row_selects_and_zooms(monkeypatch, tiny_folder):
-    at = _gaps(monkeypatch, tiny_folder, "en")
+def test_table_row_selects_and_zooms(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/gaps.py", "en")
     names = at.dataframe[-1].value["Name"].tolist()
     at.session_state["gap_table"] = {"selection": {"rows": [names.index("太平村")], "columns": []}}
     at.run()
@@ -108,10 +95,10 @@ def test_table_row_selects_and_zooms(monkeypatch, tiny_folder):
     assert "#### 太平村" in [m.value for m in at.markdown]
 
 
-def test_zero_weights_show_an_error(monkeypatch, tiny_folder):
+def test_zero_weights_show_an_error(open_page, tiny_folder):
     state = {f"gap_w_{name}": 0.0 for name in
              ("covered_share", "nearest_station_m", "access_per_10k", "pressure", "backlog")}
-    at = _gaps(monkeypatch, tiny_folder, "en", **state)
+    at = open_page(tiny_folder, "views/gaps.py", "en", **state)
     assert not at.exception
     assert at.error and "weight" in at.error[0].value
 

@@ -25,23 +25,13 @@ TIMEOUT = 180
 TITLES = {"zh_CN": "热点：诉求在哪里集中，办理得怎么样", "en": "Hotspots: where cases pile up, and how they are handled"}
 
 
-def _hotspots_page(monkeypatch, folder: Path, lang: str, **state) -> AppTest:
-    monkeypatch.setenv("ATLAS_DATASET", str(folder))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["lang"] = lang
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    return at.switch_page("views/hotspots.py").run()
-
-
 def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
-def test_page_shows_tiles_map_and_league(monkeypatch, tiny_folder, lang):
-    at = _hotspots_page(monkeypatch, tiny_folder, lang)
+def test_page_shows_tiles_map_and_league(open_page, tiny_folder, lang):
+    at = open_page(tiny_folder, "views/hotspots.py", lang)
     assert not at.exception
     assert [x.value for x in at.title] == [TITLES[lang]]
     # the default window is the 90 days to 2008-04-30: cases c1, c2, c3, c4 and c6 (unlocated, still counted)
@@ -54,24 +44,24 @@ def test_page_shows_tiles_map_and_league(monkeypatch, tiny_folder, lang):
     assert set(league.iloc[:, 0]) == {"诉求过少" if lang == "zh_CN" else "Too few cases"}
 
 
-def test_category_filter_narrows_tiles(monkeypatch, tiny_folder):
-    at = _hotspots_page(monkeypatch, tiny_folder, "en")
+def test_category_filter_narrows_tiles(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/hotspots.py", "en")
     at.multiselect(key="hs_categories").set_value(["utilities"]).run()
     assert not at.exception
     assert _metrics(at)["Cases received"] == "2"  # c1 and c3
     assert _metrics(at)["Resolution rate"] == "50%"
 
 
-def test_minimum_cases_rule_ranks_when_lowered(monkeypatch, tiny_folder):
-    at = _hotspots_page(monkeypatch, tiny_folder, "en", hs_min_cases=1)
+def test_minimum_cases_rule_ranks_when_lowered(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/hotspots.py", "en", hs_min_cases=1)
     league = at.dataframe[-1].value
     assert league["Rank"].tolist() == ["1", "Too few cases"]  # Shuangyang has no case in the window
     assert league["Name"].tolist() == ["朝阳区", "双阳区"]
 
 
-def test_click_on_a_district_narrows_the_charts(monkeypatch, tiny_folder):
+def test_click_on_a_district_narrows_the_charts(open_page, tiny_folder):
     # no hexagon holds a case at (125.335, 43.818), so the click picks the district under it
-    at = _hotspots_page(monkeypatch, tiny_folder, "en",
+    at = open_page(tiny_folder, "views/hotspots.py", "en",
                         hs_map={"last_clicked": {"lat": 43.818, "lng": 125.335}})
     assert not at.exception
     assert any("双阳区" in i.value for i in at.info)
@@ -79,8 +69,8 @@ def test_click_on_a_district_narrows_the_charts(monkeypatch, tiny_folder):
     assert any("No case matches" in i.value for i in at.info)
 
 
-def test_click_on_a_hexagon_with_cases_narrows_to_it(monkeypatch, tiny_folder):
-    at = _hotspots_page(monkeypatch, tiny_folder, "en",
+def test_click_on_a_hexagon_with_cases_narrows_to_it(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/hotspots.py", "en",
                         hs_map={"last_clicked": {"lat": 43.801, "lng": 125.301}}, hs_resolution=9)
     assert not at.exception
     assert any("hexagon" in i.value for i in at.info)
@@ -141,8 +131,8 @@ def test_league_rows_apply_the_minimum(tiny):
     assert rows["Received"].tolist() == [4, 0]
 
 
-def test_no_cases_layer_shows_an_empty_state(monkeypatch, write_tiny):
-    at = _hotspots_page(monkeypatch, write_tiny("nocases", cases=None), "en")
+def test_no_cases_layer_shows_an_empty_state(open_page, write_tiny):
+    at = open_page(write_tiny("nocases", cases=None), "views/hotspots.py", "en")
     assert not at.exception
     assert any("no cases layer" in i.value for i in at.info)
     assert not at.metric
