@@ -17,11 +17,10 @@ import shapely.geometry
 
 from dashboard.i18n import format_number, format_percent, translate
 from dashboard.maps import MapLayers
-from geodata.hotspots import CaseCells
+from geodata.hotspots import CaseCells, case_mask
 from geodata.kpis import KpiReport, league_table
-from geodata.schema import CATEGORIES, STATUSES
 
-__all__ = ["Filters", "Scope", "case_mask", "league_rows", "selected_shape"]
+__all__ = ["Filters", "Scope", "scope_mask", "league_rows", "selected_shape"]
 
 
 class Filters(NamedTuple):
@@ -45,7 +44,7 @@ class Scope(NamedTuple):
     label: str | None
 
 
-def case_mask(cells: CaseCells, f: Filters, scope: Scope) -> np.ndarray:
+def scope_mask(cells: CaseCells, f: Filters, scope: Scope) -> np.ndarray:
     """Cases of the chosen categories, statuses, district and clicked cell or district (any day).
 
     Parameters
@@ -60,18 +59,12 @@ def case_mask(cells: CaseCells, f: Filters, scope: Scope) -> np.ndarray:
     numpy.ndarray
         A boolean mask over the rows of the cases layer.
     """
-    keep = np.ones(len(cells), dtype=bool)
-    if f.categories:
-        keep &= np.isin(cells.category, [CATEGORIES.index(c) for c in f.categories])
-    if f.statuses:
-        keep &= np.isin(cells.status, [STATUSES.index(s) for s in f.statuses])
-    for district in (f.district, scope.key if scope.kind == "district" else None):
-        if district is not None:
-            keep &= cells.district == (cells.districts.index(district) if district in cells.districts else -2)
+    keep = case_mask(cells, categories=f.categories or None, statuses=f.statuses or None,
+                            districts=(f.district,) if f.district else None)
+    if scope.kind == "district":
+        keep &= case_mask(cells, districts=(scope.key,))
     if scope.kind == "cell":
-        position = np.searchsorted(cells.cells, np.uint64(h3.str_to_int(scope.key)))
-        found = position < len(cells.cells) and cells.cells[position] == h3.str_to_int(scope.key)
-        keep &= cells.cell == (position if found else -2)
+        keep &= case_mask(cells, cell=scope.key)
     return keep
 
 

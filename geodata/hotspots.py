@@ -100,6 +100,7 @@ __all__ = [
     "adjacency_weights",
     "benjamini_hochberg",
     "case_cells",
+    "case_mask",
     "check_categories",
     "compare_periods",
     "count_cells",
@@ -456,17 +457,46 @@ def _member(codes: np.ndarray, labels: Sequence[str], wanted: Choice, what: str)
     return keep[codes]  # code -1 reads the appended False
 
 
-def _filter_mask(
+def case_mask(
     cells: CaseCells,
-    categories: Choice,
-    statuses: Choice,
-    districts: Choice,
+    *,
+    categories: Choice = None,
+    statuses: Choice = None,
+    districts: Choice = None,
+    cell: str | None = None,
 ) -> np.ndarray:
-    return (
+    """Mask of the cases of the chosen categories, statuses and districts (any day), and of one cell.
+
+    Parameters
+    ----------
+    cells
+        The cases placed by :func:`case_cells`.
+    categories, statuses, districts
+        Codes or names to keep (``None``: all), as for :func:`count_cells`.
+    cell
+        An H3 cell id: only the cases in it (``None``: any cell).
+
+    Returns
+    -------
+    numpy.ndarray
+        A boolean mask over the rows of the cases layer.
+
+    Raises
+    ------
+    DataError
+        If a category, status or district is unknown.
+    """
+    mask = (
         _member(cells.category, CATEGORIES, categories, "category")
         & _member(cells.status, STATUSES, statuses, "status")
         & _member(cells.district, cells.districts, districts, "district")
     )
+    if cell is not None:
+        wanted = parse_cells([cell])[0]
+        position = int(np.searchsorted(cells.cells, wanted))
+        held = position < len(cells.cells) and cells.cells[position] == wanted
+        mask &= cells.cell == (position if held else -2)  # -2: no case is in a cell without cases
+    return mask
 
 
 def _day_mask(cells: CaseCells, since: dt.date | None, until: dt.date | None) -> np.ndarray:
@@ -525,7 +555,8 @@ def count_cells(
         status or district is unknown (the message lists the allowed ones).
     """
     first, last = _window(since, until)
-    mask = _filter_mask(cells, categories, statuses, districts) & _day_mask(cells, first, last)
+    chosen = case_mask(cells, categories=categories, statuses=statuses, districts=districts)
+    mask = chosen & _day_mask(cells, first, last)
     counts = _cell_counts(cells, mask)
     found = np.flatnonzero(counts)
     out = pd.DataFrame({"h3": cell_ids(cells.cells[found]), "cases": counts[found]})
@@ -1072,7 +1103,7 @@ def compare_periods(
         raise DataError(f"alpha must lie between 0 and 1, got {alpha!r}")
     before = _baseline_window((first, last), baseline)
     _check_covered(cells, before)
-    chosen = _filter_mask(cells, categories, statuses, districts)
+    chosen = case_mask(cells, categories=categories, statuses=statuses, districts=districts)
     now, then = chosen & _day_mask(cells, first, last), chosen & _day_mask(cells, *before)
     t1, t2 = (last - first).days + 1, (before[1] - before[0]).days + 1
     share = t1 / (t1 + t2)

@@ -25,8 +25,7 @@ from dashboard.gapview import (
     tick_row,
 )
 from dashboard.i18n import current_lang, format_number, format_percent, t
-from dashboard.maps import MapLayers, prepare_layers
-from dashboard.shapes import ShapeFiles, publish_shapes
+from dashboard.mapcache import map_layers, shape_files
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown
 from geodata.coverage import PreparedCoverage, prepare_coverage
 from geodata.errors import AtlasError
@@ -68,17 +67,6 @@ def _analysis(source: str, urban_m: float, rural_m: float, window_days: int,
     fixed, reach = _fixed(source, window_days), _reach(source, urban_m, rural_m)
     frame = rank_communities(fixed, reach, weights=dict(weights))
     return frame, totals(frame, load_cached(source).dataset)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _layers(source: str) -> MapLayers:
-    return prepare_layers(load_cached(source).dataset)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _shape_files(source: str) -> ShapeFiles:
-    """The community and district shapes, written once per dataset to static files the browser fetches."""
-    return publish_shapes(_layers(source))
 
 
 def _locate(source: str) -> Locate:
@@ -143,10 +131,10 @@ def _map_table(source: str, frame: pd.DataFrame, shown: pd.DataFrame, measure: s
     ids = shown["area_id"].astype(str).tolist()
     locate = _locate(source)
     area, zoom = sync_selection(ids, locate)
-    layers = _layers(source)
+    layers = map_layers(source)
     map_col, panel_col = st.columns([2.5, 1.5])
     with map_col:
-        base = gap_base_map(layers, _shape_files(source))
+        base = gap_base_map(layers, shape_files(source))
         out = st_folium(base, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
                         feature_group_to_add=gap_groups(layers, shown, measure=measure, lang=lang,
                                                         selected=area, zoom_to_selected=zoom),

@@ -15,10 +15,10 @@ from streamlit_folium import st_folium
 
 from dashboard.charts import category_chart, weekly_chart
 from dashboard.hotspotmap import hotspot_groups
-from dashboard.hotspotview import Filters, Scope, case_mask, league_rows, selected_shape
+from dashboard.hotspotview import Filters, Scope, league_rows, scope_mask, selected_shape
 from dashboard.i18n import current_lang, format_number, format_percent, t
-from dashboard.maps import MapLayers, prepare_layers
-from dashboard.shapes import ShapeFiles, publish_shapes, static_base_map
+from dashboard.mapcache import map_layers, shape_files
+from dashboard.shapes import static_base_map
 from dashboard.sidebar import load_cached, page_dataset
 from geodata.errors import AtlasError
 from geodata.hotspots import CaseCells, case_cells, count_cells, hotspots
@@ -32,16 +32,6 @@ WINDOW_DAYS = 90
 
 
 # --------------------------------------------------------------------------- cached engine calls
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _layers(source: str) -> MapLayers:
-    return prepare_layers(load_cached(source).dataset)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _shape_files(source: str) -> ShapeFiles:
-    return publish_shapes(_layers(source))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -62,7 +52,7 @@ def _hotspots(source: str, resolution: int, since: dt.date, until: dt.date, cate
 def _scoped(source: str, f: Filters, scope: Scope) -> Dataset:
     """The dataset with only the cases the filters and the click keep (the KPI engine windows them)."""
     dataset = load_cached(source).dataset
-    mask = case_mask(_cells(source, f.resolution), f, scope)
+    mask = scope_mask(_cells(source, f.resolution), f, scope)
     return dataclasses.replace(dataset, cases=dataset.cases[mask])
 
 
@@ -155,10 +145,10 @@ def _tiles(report: KpiReport, lang: str) -> None:
 
 
 def _map(source: str, result: gpd.GeoDataFrame, f: Filters, scope: Scope, lang: str) -> None:
-    layers = _layers(source)
+    layers = map_layers(source)
     groups = hotspot_groups(result, lang=lang, show_counts=f.show_counts,
                             selected=selected_shape(layers, scope))
-    st_folium(static_base_map(layers, _shape_files(source), communities=False), key=MAP_KEY,
+    st_folium(static_base_map(layers, shape_files(source), communities=False), key=MAP_KEY,
               height=MAP_HEIGHT, use_container_width=True, feature_group_to_add=groups,
               layer_control=folium.LayerControl(collapsed=True, position="topright"),
               returned_objects=["last_clicked"])

@@ -7,10 +7,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard.i18n import current_lang, format_number, format_percent, t
-from dashboard.maps import MapLayers, facts_rows, prepare_layers
+from dashboard.mapcache import layer_files, map_layers
+from dashboard.maps import MapLayers, facts_rows
 from dashboard.overviewmap import CHOROPLETHS, DEFAULT_TIERS, overview_groups, overview_static_map
 from dashboard.settings import settings
-from dashboard.shapes import publish_layers
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown
 from geodata.overview import OverviewKpis, area_at, area_facts, overview_kpis
 from geodata.schema import TIERS, Dataset
@@ -22,17 +22,6 @@ MAP_KEY = "overview_map"
 @st.cache_data(show_spinner=False, max_entries=16)
 def _kpis(source: str) -> OverviewKpis:
     return overview_kpis(load_cached(source).dataset)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _layers(source: str) -> MapLayers:
-    return prepare_layers(load_cached(source).dataset)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _layer_files(source: str) -> dict[str, str]:
-    """Every layer's GeoJSON, written once per dataset to static files the browser fetches."""
-    return publish_layers(_layers(source))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -123,7 +112,7 @@ def _facts_panel(source: str, area_id: str | None, lang: str) -> None:
 def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: bool, tiles: bool) -> None:
     lang = current_lang()
     dataset = load_cached(source).dataset
-    layers = _layers(source)
+    layers = map_layers(source)
     # One base map per dataset, which fetches the layers once; a rerun sends only the view of them
     # (fills, visible layers, labels) and the legend, so the map keeps its zoom and never blanks.
     web = settings()
@@ -133,7 +122,7 @@ def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: b
                              tiles_attribution=web.tiles_attribution)
     map_col, facts_col = st.columns([3, 1.1])
     with map_col:
-        st_folium(overview_static_map(layers, _layer_files(source)), key=MAP_KEY, height=MAP_HEIGHT,
+        st_folium(overview_static_map(layers, layer_files(source)), key=MAP_KEY, height=MAP_HEIGHT,
                   use_container_width=True, feature_group_to_add=groups, returned_objects=["last_clicked"])
         st.caption(t("overview.map_caption"))
     with facts_col:
@@ -149,7 +138,7 @@ def main() -> None:
     dataset, source = opened
     st.caption(f"{dataset.name} · {t('overview.as_of', date=dataset.today().isoformat())}")
     _kpi_tiles(_kpis(source), lang)
-    _map_and_facts(source, *_controls(_layers(source), lang))
+    _map_and_facts(source, *_controls(map_layers(source), lang))
 
 
 main()

@@ -1,0 +1,33 @@
+"""A dataset's map inputs, made once per server process and shared by every page.
+
+Each page used to cache its own copy: opening the overview, the gap view
+and the hotspots page simplified and published the same shapes three times.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.maps import MapLayers, prepare_layers
+from dashboard.shapes import ShapeFiles, publish_layers
+from dashboard.sidebar import load_cached
+
+__all__ = ["layer_files", "map_layers", "shape_files"]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def map_layers(source: str) -> MapLayers:
+    """The display-ready layers of the dataset at ``source`` (see :func:`dashboard.maps.prepare_layers`)."""
+    return prepare_layers(load_cached(source).dataset)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def layer_files(source: str) -> dict[str, str]:
+    """Every layer's GeoJSON, written once to static files the browser fetches; URLs by layer."""
+    return publish_layers(map_layers(source))
+
+
+def shape_files(source: str) -> ShapeFiles:
+    """The community and district files of :func:`layer_files` (what the gap and hotspots maps fetch)."""
+    urls = layer_files(source)
+    return ShapeFiles(urls["communities"], urls["districts"])
