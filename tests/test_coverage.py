@@ -31,7 +31,7 @@ access = pytest.importorskip("access")
 
 UTM = metric_crs(125.3, 43.9)  # the metric CRS the engine picks for data around here (EPSG:32651)
 X0, Y0 = 300_000.0, 4_860_000.0  # a point near Changchun in that UTM zone, metres
-CHICAGO = Path("/work/shared/data/peers/access_chicago")
+CHICAGO = Path(__file__).resolve().parents[2] / "shared" / "data" / "peers" / "access_chicago"  # ../shared
 
 
 def square(x: float, y: float, side: float = 2000.0) -> shapely.Polygon:
