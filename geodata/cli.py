@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,7 +14,8 @@ from typing import Any
 
 from geodata.cli_hotspots import add_hotspots
 from geodata.cli_kpis import add_kpis
-from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset
+from geodata.cli_site import add_pair, add_site
+from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset, write_json
 from geodata.costs import COST_UNITS, CostTable, read_cost_table
 from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M
 from geodata.errors import AtlasError, DataError
@@ -33,7 +33,6 @@ from geodata.underserved import (
 )
 
 __all__ = ["main"]
-
 
 
 def _print_json(obj: object) -> None:
@@ -79,15 +78,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
     else:
         print(_format_info(info))
     return EXIT_OK
-
-
-def _json_number(value: object) -> object:
-    """``value``, with NaN and infinite floats as ``None`` (JSON has no such numbers)."""
-    if isinstance(value, dict):
-        return {key: _json_number(item) for key, item in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _parse_weights(items: Sequence[str] | None) -> dict[str, float]:
@@ -159,10 +149,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     frame[list(AREAS_COLUMNS)].to_csv(out / "areas.csv", index=False, encoding="utf-8")
-    summary = _json_number(
-        {**totals(frame, dataset), "parameters": _parameters(args, dataset, frame.attrs, costs)}
-    )
-    (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    summary = {**totals(frame, dataset), "parameters": _parameters(args, dataset, frame.attrs, costs)}
+    write_json(out / "summary.json", summary)
     if frame.attrs["communities_without_costs"]:
         print(
             f"cost table: {frame.attrs['communities_without_costs']:,} of {len(frame):,} communities "
@@ -232,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analyze(sub, dataset_help)
     add_kpis(sub, dataset_help)
     add_hotspots(sub, dataset_help)
+    add_site(sub, dataset_help)
+    add_pair(sub, dataset_help)
     return parser
 
 

@@ -14,8 +14,6 @@ and raises one :class:`~geodata.errors.DataError`; nothing is read halfway.
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +23,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from geodata.errors import DataError
-from geodata.read import detect_encoding
+from geodata.tables import SHOWN as _SHOWN
+from geodata.tables import problem_line as _line
+from geodata.tables import quoted as _quoted
+from geodata.tables import raise_problems as _raise
+from geodata.tables import read_table
 
 __all__ = ["COST_COLUMNS", "COST_UNITS", "CostTable", "read_cost_table"]
 
@@ -57,32 +59,6 @@ _UNIT_ALIASES: dict[str, str] = {
     "minutes": "min",
     "分钟": "min",
 }
-_SHOWN = 5  # rows and values named in one message line
-
-
-# --------------------------------------------------------------------------- messages
-
-
-def _quoted(values: npt.ArrayLike) -> str:
-    """The first distinct values, quoted, with an ellipsis and their count when there are more."""
-    distinct = pd.unique(np.asarray(values, dtype=object))
-    shown = ", ".join(repr(str(value)) for value in distinct[:_SHOWN])
-    return shown + (f", … ({len(distinct)} distinct)" if len(distinct) > _SHOWN else "")
-
-
-def _line(source: str, rows: np.ndarray, column: str, expected: str, got: str) -> str:
-    """One problem: ``file, row r1, r2…, column 'c': expected …, got …`` (and the row count)."""
-    where = ", ".join(str(row) for row in rows[:_SHOWN]) + ("…" if len(rows) > _SHOWN else "")
-    count = f" ({len(rows)} rows)" if len(rows) > 1 else ""
-    return f"{source}, row {where}, column {column}: expected {expected}, got {got}{count}"
-
-
-def _raise(lines: Sequence[str]) -> None:
-    """Raise one :class:`DataError` holding every problem line (nothing when there is none)."""
-    if lines:
-        raise DataError("\n".join(lines))
-
-
 # --------------------------------------------------------------------------- checks
 
 
@@ -202,6 +178,29 @@ class CostTable:
         """The spreadsheet row of each entry."""
         return np.arange(len(self), dtype=np.int64) + self.first_row
 
+    def to_destinations(self, destination_ids: npt.ArrayLike) -> CostTable:
+        """The rows that lead to the given destinations only (the stations of an edited dataset).
+
+        Parameters
+        ----------
+        destination_ids
+            The destinations to keep.
+
+        Returns
+        -------
+        CostTable
+            Same unit; its messages name the source as a subset, since its
+            row numbers are no longer those of the file.
+        """
+        keep = pd.Index(_text(destination_ids)).get_indexer(self.destination_id) >= 0
+        return CostTable(
+            self.origin_id[keep],
+            self.destination_id[keep],
+            self.cost[keep],
+            unit=self.unit,
+            source=f"{self.source} (rows to the given destinations)",
+        )
+
     @property
     def unit_name(self) -> str:
         """``"metres"`` or ``"minutes"``."""
@@ -253,7 +252,13 @@ class CostTable:
         _raise(_value_problems(source, rows, origin, destination, raw, cost) + unit_lines)
         return cls(origin, destination, cost, unit=table_unit, source=source, first_row=first_row)
 
-    def matrix(self, origin_ids: npt.ArrayLike, destination_ids: npt.ArrayLike) -> sp.csr_matrix:
+    def matrix(
+        self,
+        origin_ids: npt.ArrayLike,
+        destination_ids: npt.ArrayLike,
+        *,
+        destinations: str = "the station_id of a station of the dataset",
+    ) -> sp.csr_matrix:
         """The costs as a sparse (origins x destinations) matrix in the order of the given ids.
 
         Every row of the table becomes one *stored* entry, including costs
@@ -267,6 +272,8 @@ class CostTable:
             ``area_id`` of every community, in result row order (unique).
         destination_ids
             ``station_id`` of every station, in result column order (unique).
+        destinations
+            What a destination id must be, for the message on an unknown one.
 
         Returns
         -------
@@ -279,12 +286,12 @@ class CostTable:
             If the table names a community or station the ids do not hold;
             the message names the rows and a few of the unknown ids.
         """
-        origins, destinations = pd.Index(_text(origin_ids)), pd.Index(_text(destination_ids))
-        i, j = origins.get_indexer(self.origin_id), destinations.get_indexer(self.destination_id)
+        origins, targets = pd.Index(_text(origin_ids)), pd.Index(_text(destination_ids))
+        i, j = origins.get_indexer(self.origin_id), targets.get_indexer(self.destination_id)
         lines = []
         for column, ids, found, what in (
             ("origin_id", self.origin_id, i, "the area_id of a community of the dataset"),
-            ("destination_id", self.destination_id, j, "the station_id of a station of the dataset"),
+            ("destination_id", self.destination_id, j, destinations),
         ):
             unknown = found < 0
             if unknown.any():
@@ -292,7 +299,7 @@ class CostTable:
                     _line(self.source, self.rows[unknown], repr(column), what, _quoted(ids[unknown]))
                 )
         _raise(lines)
-        return sp.csr_matrix((self.cost, (i, j)), shape=(len(origins), len(destinations)))
+        return sp.csr_matrix((self.cost, (i, j)), shape=(len(origins), len(targets)))
 
     def origins_without_costs(self, origin_ids: npt.ArrayLike) -> np.ndarray:
         """The ids among ``origin_ids`` that have no row at all (unreachable from every station).
@@ -358,35 +365,6 @@ def _unit(frame: pd.DataFrame, rows: np.ndarray, unit: str | None, source: str) 
 # --------------------------------------------------------------------------- reading
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A CSV/TXT file as text (UTF-8, UTF-8 with BOM or GBK detected; ``,``, ``;``, tab or ``|``)."""
-    data = path.read_bytes()
-    encoding = detect_encoding(data[:1_000_000])
-    if encoding.lower().replace("-", "") in {"gbk", "gb2312"}:
-        encoding = "gb18030"  # a strict superset
-    try:
-        text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise DataError(f"{path.name}: cannot be read as {encoding}: {exc}") from exc
-    header = text.split("\n", 1)[0]
-    sep = max(",;\t|", key=header.count)
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
-
-
-def _read_frame(path: Path) -> pd.DataFrame:
-    """The file as a frame: CSV/TXT, XLSX (first sheet) or Parquet."""
-    suffix = path.suffix.lower()
-    if suffix in {".csv", ".txt"}:
-        return _read_csv(path)
-    if suffix == ".xlsx":
-        return pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    raise DataError(
-        f"{path.name}: a cost table must be .csv, .txt, .xlsx or .parquet, got {suffix or 'no suffix'!r}"
-    )
-
-
 def read_cost_table(path: str | Path, *, unit: str | None = None) -> CostTable:
     """Read a road-network cost table from CSV/TXT, XLSX or Parquet.
 
@@ -421,7 +399,7 @@ def read_cost_table(path: str | Path, *, unit: str | None = None) -> CostTable:
     if not path.is_file():
         raise DataError(f"{path.name}: file not found ({path})")
     try:
-        frame = _read_frame(path)
+        frame = read_table(path, "a cost table")
     except DataError:
         raise
     except Exception as exc:  # each reader raises its own types; name the file, keep the cause

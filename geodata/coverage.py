@@ -50,6 +50,7 @@ from geodata.schema import Dataset
 
 __all__ = [
     "analysis_crs",
+    "catchment",
     "community_population",
     "community_rows",
     "require_stations",
@@ -351,8 +352,7 @@ def _prepared(dataset: Dataset, prepared: PreparedCoverage | None) -> PreparedCo
     ids = community_rows(dataset.areas)
     if len(prepared.area_ids) != len(ids):
         raise DataError(
-            f"the coverage was prepared for {len(prepared.area_ids)} communities; "
-            f"the dataset has {len(ids)}"
+            f"the coverage was prepared for {len(prepared.area_ids)} communities; the dataset has {len(ids)}"
         )
     return prepared
 
@@ -461,7 +461,7 @@ def community_population(communities: gpd.GeoDataFrame) -> np.ndarray:
 # --------------------------------------------------------------------------- 2SFCA
 
 
-def _catchment(demand_xy: np.ndarray, supply_xy: np.ndarray, reach_m: np.ndarray) -> sp.csr_matrix:
+def catchment(demand_xy: np.ndarray, supply_xy: np.ndarray, reach_m: np.ndarray) -> sp.csr_matrix:
     """Sparse 0/1 matrix (demand x supply): 1 where the Euclidean distance is ``<=`` the demand's reach.
 
     For each distinct reach, the k-d tree proposes pairs a little beyond it; the
@@ -530,7 +530,7 @@ def two_step_fca(
     reach = np.broadcast_to(np.asarray(reach_m, dtype=float), (len(demand_xy),))
     if len(reach) and not (np.all(np.isfinite(reach)) and np.all(reach >= 0)):
         raise DataError("reach_m must be non-negative and finite")
-    return _two_step_fca_sparse(_catchment(demand_xy, supply_xy, reach), demand, supply)
+    return _two_step_fca_sparse(catchment(demand_xy, supply_xy, reach), demand, supply)
 
 
 def _two_step_fca_sparse(within: sp.spmatrix, demand: np.ndarray, supply: np.ndarray) -> np.ndarray:

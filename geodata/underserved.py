@@ -72,6 +72,7 @@ __all__ = [
     "DEFAULT_WINDOW_DAYS",
     "TOTAL_KEYS",
     "assign_cases",
+    "case_community_rows",
     "check_weights",
     "community_backlog",
     "community_pressure",
@@ -348,17 +349,28 @@ def _community_ids(dataset: Dataset) -> pd.Index:
 # --------------------------------------------------------------------------- backlog
 
 
-def _case_community(dataset: Dataset, cases: gpd.GeoDataFrame) -> np.ndarray:
-    """The community of each case: by location, else that of the station it names (None: neither)."""
+def case_community_rows(dataset: Dataset, cases: gpd.GeoDataFrame) -> np.ndarray:
+    """The row of :func:`community_rows` holding each case's location (-1: unlocated, or in none).
+
+    A case on an edge shared by two communities belongs to the first of them.
+    """
     communities = community_rows(dataset.areas)
-    result = np.full(len(cases), None, dtype=object)
+    result = np.full(len(cases), -1, dtype=np.intp)
     located = np.flatnonzero(_located(cases.geometry))
     if len(located):
         tree = shapely.STRtree(communities.geometry.to_crs("EPSG:4326").to_numpy())
         points = cases.geometry.to_crs("EPSG:4326").to_numpy()[located]
         point_idx, area_idx = tree.query(points, predicate="covered_by")
         first = pd.Series(area_idx).groupby(point_idx).first()  # a point on a shared edge: one area
-        result[located[first.index.to_numpy()]] = communities["area_id"].to_numpy()[first.to_numpy()]
+        result[located[first.index.to_numpy()]] = first.to_numpy()
+    return result
+
+
+def _case_community(dataset: Dataset, cases: gpd.GeoDataFrame) -> np.ndarray:
+    """The community of each case: by location, else that of the station it names (None: neither)."""
+    rows = case_community_rows(dataset, cases)
+    ids = community_rows(dataset.areas)["area_id"].to_numpy(dtype=object)
+    result = np.where(rows >= 0, ids[np.maximum(rows, 0)], None)
     unlocated = ~_located(cases.geometry)
     if unlocated.any() and dataset.stations is not None and "station_id" in cases.columns:
         station_area = pd.Series(_station_area(dataset.stations), index=dataset.stations["station_id"])
@@ -581,10 +593,12 @@ def underserved_index(
         dataset does not have.
     """
     complete = check_weights(weights)
-    fixed = fixed_components(dataset, window_days=window_days, backlog_days=backlog_days, today=today,
-                             costs=costs)
-    reach = reach_components(dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m, costs=costs,
-                             prepared=prepared)
+    fixed = fixed_components(
+        dataset, window_days=window_days, backlog_days=backlog_days, today=today, costs=costs
+    )
+    reach = reach_components(
+        dataset, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m, costs=costs, prepared=prepared
+    )
     frame = rank_communities(fixed, reach, weights=complete)
     frame.attrs.update(
         window_days=window_days,
@@ -598,7 +612,13 @@ def underserved_index(
 
 
 FIXED_COLUMNS: tuple[str, ...] = (
-    "area_id", "name", "district", "population", "nearest_station_m", "pressure", "backlog"
+    "area_id",
+    "name",
+    "district",
+    "population",
+    "nearest_station_m",
+    "pressure",
+    "backlog",
 )
 """Columns of :func:`fixed_components`: what does not depend on the reach."""
 

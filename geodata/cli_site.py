@@ -1,0 +1,215 @@
+"""``atlas site`` and ``atlas pair``: new station sites, and vulnerable households paired to stations.
+
+Registered on the ``atlas`` command line by :func:`add_site` and
+:func:`add_pair`. Exit codes as for ``atlas``: 0 success, 1 the data cannot
+be used (a refused dataset, a bad candidate or cost file, a model with no
+solution), 2 usage (options that contradict each other).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from geodata.candidates import read_candidates
+from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset, write_json
+from geodata.costs import COST_UNITS, read_cost_table
+from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M
+from geodata.demand import DEMAND_WEIGHTS
+from geodata.pairing import DEFAULT_CAPACITY_PER_STAFF, pair_households
+from geodata.site_plan import OBJECTIVES, SitePlan, plan_sites
+
+__all__ = ["add_pair", "add_site"]
+
+_UNITS = {"population": "residents", "cases": "cases", "vulnerable": "vulnerable households"}
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    if args.objective != "lscp" and args.add is None:
+        return f"--add P is required for --objective {args.objective}"
+    if args.add is not None and args.add < 1:
+        return f"--add must be 1 or more; got {args.add}"
+    if args.cost_unit is not None and args.cost_table is None:
+        return "--cost-unit needs --cost-table"
+    if args.cost_table is not None and args.candidates is None:
+        return "--cost-table needs --candidates: the table's destination_id must name the candidate sites"
+    if args.time_limit is not None and args.time_limit <= 0:
+        return f"--time-limit must be a positive number of seconds; got {args.time_limit}"
+    return None
+
+
+def _site_line(plan: SitePlan, out: Path) -> str:
+    s = plan.summary
+    unit = _UNITS[s["weight"]]
+    gained = s["covered_after"] - s["covered_before"]
+    status = "" if s["status"] == "optimal" else f" [{s['status']}, gap {s['gap']:.2%}]"
+    return (
+        f"{s['objective']}: {s['sites_added']} new sites cover {gained:,.0f} more {unit} "
+        f"({s['covered_share_before']:.1%} -> {s['covered_share_after']:.1%}){status}; wrote {out}"
+    )
+
+
+def _cmd_site(args: argparse.Namespace) -> int:
+    problem = _usage_problem(args)
+    if problem:
+        print(f"atlas site: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    dataset = open_dataset(args.dataset)
+    if dataset is None:
+        return EXIT_ERRORS
+    candidates = read_candidates(args.candidates) if args.candidates else None
+    costs = read_cost_table(args.cost_table, unit=args.cost_unit) if args.cost_table else None
+    plan = plan_sites(
+        dataset,
+        add=args.add,
+        objective=args.objective,
+        weight=args.weight,
+        candidates=candidates,
+        costs=costs,
+        urban_reach_m=args.urban_reach_m,
+        rural_reach_m=args.rural_reach_m,
+        time_limit_s=args.time_limit,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    plan.sites[["site_id", "x", "y", "gain"]].to_csv(out / "sites.csv", index=False, encoding="utf-8")
+    plan.sites.to_file(out / "sites.geojson", driver="GeoJSON")
+    write_json(out / "summary.json", plan.summary)
+    print(_site_line(plan, out))
+    return EXIT_OK
+
+
+def _add_reach(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--urban-reach-m",
+        type=float,
+        default=DEFAULT_URBAN_REACH_M,
+        help="reach in urban communities: metres, or the cost table's unit",
+    )
+    parser.add_argument(
+        "--rural-reach-m",
+        type=float,
+        default=DEFAULT_RURAL_REACH_M,
+        help="reach in rural villages: metres, or the cost table's unit",
+    )
+
+
+def _add_costs(parser: argparse.ArgumentParser, destinations: str) -> None:
+    parser.add_argument(
+        "--cost-table",
+        metavar="FILE",
+        help=f"road-network costs (origin_id = area_id, destination_id = {destinations}, cost; "
+        "CSV, XLSX or Parquet) replacing straight-line distance",
+    )
+    parser.add_argument(
+        "--cost-unit", choices=COST_UNITS, help="unit of the table's costs (default: its unit column, else m)"
+    )
+
+
+def add_site(sub: argparse._SubParsersAction, dataset_help: str) -> None:
+    """Register ``atlas site DATASET --add P --objective {mclp,lscp,pmedian} ... --out DIR``.
+
+    Parameters
+    ----------
+    sub
+        The subparsers of the ``atlas`` parser.
+    dataset_help
+        Help text of the ``dataset`` argument, shared by every subcommand.
+    """
+    site = sub.add_parser(
+        "site",
+        help="choose sites for new stations (MCLP, LSCP or p-median); write sites.csv and summary.json",
+    )
+    site.add_argument("dataset", help=dataset_help)
+    site.add_argument(
+        "--out", required=True, help="folder to write sites.csv, sites.geojson and summary.json into"
+    )
+    site.add_argument("--add", type=int, metavar="P", help="number of new stations (mclp, pmedian)")
+    site.add_argument("--objective", choices=OBJECTIVES, default="mclp", help="location model (default mclp)")
+    site.add_argument(
+        "--weight", choices=DEMAND_WEIGHTS, default="population", help="what to cover (default population)"
+    )
+    site.add_argument(
+        "--candidates",
+        metavar="FILE",
+        help="candidate sites: site_id, x, y in WGS84 (default: a grid over populated land "
+        "and the communities without a station)",
+    )
+    _add_costs(site, "station_id or site_id")
+    _add_reach(site)
+    site.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="S",
+        help="stop after S seconds with the best sites found and their gap",
+    )
+    site.set_defaults(func=_cmd_site)
+
+
+def _cmd_pair(args: argparse.Namespace) -> int:
+    if args.cost_unit is not None and args.cost_table is None:
+        print("atlas pair: --cost-unit needs --cost-table", file=sys.stderr)
+        return EXIT_USAGE
+    dataset = open_dataset(args.dataset)
+    if dataset is None:
+        return EXIT_ERRORS
+    costs = read_cost_table(args.cost_table, unit=args.cost_unit) if args.cost_table else None
+    pairing = pair_households(
+        dataset,
+        capacity_per_staff=args.capacity_per_staff,
+        urban_reach_m=args.urban_reach_m,
+        rural_reach_m=args.rural_reach_m,
+        costs=costs,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pairing.pairs.to_csv(out / "pairs.csv", index=False, encoding="utf-8")
+    pairing.unpaired.to_csv(out / "unpaired.csv", index=False, encoding="utf-8")
+    summary = {**pairing.summary, "capacity_per_staff": args.capacity_per_staff}
+    write_json(out / "summary.json", summary)
+    s = pairing.summary
+    print(
+        f"{s['paired']:,} of {s['households']:,} vulnerable households paired with a station "
+        f"({s['unpaired']:,} unpaired in {len(pairing.unpaired):,} communities); wrote {out}"
+    )
+    return EXIT_OK
+
+
+def add_pair(sub: argparse._SubParsersAction, dataset_help: str) -> None:
+    """Register ``atlas pair DATASET --capacity-per-staff N --out DIR``.
+
+    Parameters
+    ----------
+    sub
+        The subparsers of the ``atlas`` parser.
+    dataset_help
+        Help text of the ``dataset`` argument, shared by every subcommand.
+    """
+    pair = sub.add_parser(
+        "pair", help="pair vulnerable households with stations within reach; write pairs.csv and summary.json"
+    )
+    pair.add_argument("dataset", help=dataset_help)
+    pair.add_argument(
+        "--out", required=True, help="folder to write pairs.csv, unpaired.csv and summary.json into"
+    )
+    pair.add_argument(
+        "--capacity-per-staff",
+        type=_positive,
+        default=DEFAULT_CAPACITY_PER_STAFF,
+        metavar="N",
+        help=f"households one staff member can look after (default {DEFAULT_CAPACITY_PER_STAFF})",
+    )
+    _add_costs(pair, "station_id")
+    _add_reach(pair)
+    pair.set_defaults(func=_cmd_pair)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value

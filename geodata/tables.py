@@ -1,0 +1,93 @@
+"""Small tables a planner supplies beside a dataset (cost tables, candidate sites): reading and messages.
+
+Text files may be UTF-8, UTF-8 with BOM or GBK/GB18030, separated by commas,
+semicolons, tabs or bars; spreadsheets are read from their first sheet.
+Every cell is read as text so that each reader decides, and reports, what a
+bad value is. Problems are reported as one line each -- file, spreadsheet
+row (the header is row 1), column, what was expected, what was found -- and
+raised together as one :class:`~geodata.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from geodata.errors import DataError
+from geodata.read import detect_encoding
+
+__all__ = ["SHOWN", "problem_line", "quoted", "raise_problems", "read_table"]
+
+SHOWN = 5
+"""Rows and values named in one message line."""
+
+
+def quoted(values: npt.ArrayLike) -> str:
+    """The first distinct values, quoted, with an ellipsis and their count when there are more."""
+    distinct = pd.unique(np.asarray(values, dtype=object))
+    shown = ", ".join(repr(str(value)) for value in distinct[:SHOWN])
+    return shown + (f", … ({len(distinct)} distinct)" if len(distinct) > SHOWN else "")
+
+
+def problem_line(source: str, rows: np.ndarray, column: str, expected: str, got: str) -> str:
+    """One problem: ``file, row r1, r2…, column 'c': expected …, got …`` (and the row count)."""
+    where = ", ".join(str(row) for row in rows[:SHOWN]) + ("…" if len(rows) > SHOWN else "")
+    count = f" ({len(rows)} rows)" if len(rows) > 1 else ""
+    return f"{source}, row {where}, column {column}: expected {expected}, got {got}{count}"
+
+
+def raise_problems(lines: Sequence[str]) -> None:
+    """Raise one :class:`DataError` holding every problem line (nothing when there is none)."""
+    if lines:
+        raise DataError("\n".join(lines))
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV/TXT file as text (UTF-8, UTF-8 with BOM or GBK detected; ``,``, ``;``, tab or ``|``)."""
+    data = path.read_bytes()
+    encoding = detect_encoding(data[:1_000_000])
+    if encoding.lower().replace("-", "") in {"gbk", "gb2312"}:
+        encoding = "gb18030"  # a strict superset
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise DataError(f"{path.name}: cannot be read as {encoding}: {exc}") from exc
+    header = text.split("\n", 1)[0]
+    sep = max(",;\t|", key=header.count)
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+
+
+def read_table(path: Path, what: str) -> pd.DataFrame:
+    """The file as a frame of text: CSV/TXT, XLSX (first sheet) or Parquet.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for the message on a wrong suffix ("a cost table").
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    DataError
+        If the suffix is not one of those, or a text file cannot be decoded.
+    """
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        return _read_csv(path)
+    if suffix == ".xlsx":
+        return pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False)
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    raise DataError(
+        f"{path.name}: {what} must be .csv, .txt, .xlsx or .parquet, got {suffix or 'no suffix'!r}"
+    )
