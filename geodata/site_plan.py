@@ -51,7 +51,7 @@ from geodata.schema import Dataset
 from geodata.siting import SitingResult, maximal_covering, p_median, set_covering, within_reach_matrix
 from geodata.underserved import DEFAULT_WINDOW_DAYS, case_community_rows
 
-__all__ = ["OBJECTIVES", "SitePlan", "add_stations", "plan_sites"]
+__all__ = ["OBJECTIVES", "SitePlan", "add_stations", "area_of_points", "plan_sites"]
 
 OBJECTIVES = ("mclp", "lscp", "pmedian")
 """Location models: maximal covering, set covering, p-median."""
@@ -97,7 +97,7 @@ class SitePlan:
 # --------------------------------------------------------------------------- editing a dataset
 
 
-def _area_of(dataset: Dataset, points: np.ndarray) -> np.ndarray:
+def area_of_points(dataset: Dataset, points: np.ndarray) -> np.ndarray:
     """The community ``area_id`` each WGS84 point lies in (None outside every community)."""
     communities = community_rows(dataset.areas)
     out = np.full(len(points), None, dtype=object)
@@ -145,7 +145,7 @@ def add_stations(dataset: Dataset, sites: gpd.GeoDataFrame, *, staff: float | No
     unknown = pd.isna(area)
     if unknown.any():
         area = area.copy()
-        area[unknown] = _area_of(dataset, geometry[unknown])
+        area[unknown] = area_of_points(dataset, geometry[unknown])
     names = sites["name"].to_numpy(dtype=object) if "name" in sites.columns else ids
     new = gpd.GeoDataFrame(
         {"station_id": ids, "name": names, "staff": float(staff), "area_id": area},

@@ -40,14 +40,15 @@ def _box(x0: float, x1: float) -> shapely.Polygon:
 def make_dataset() -> Dataset:
     areas = gpd.GeoDataFrame(
         {
-            "area_id": ["C0", "C1", "C2", "C3"],
-            "name": ["zero", "one", "two", "three"],
-            "level": "community",
-            "population": [1000, 2500, 4000, 6000],
+            "area_id": ["D1", "C0", "C1", "C2", "C3"],
+            "name": ["district", "zero", "one", "two", "three"],
+            "level": ["district"] + ["community"] * 4,
+            "parent_id": [None, "D1", "D1", "D1", "D1"],
+            "population": [None, 1000, 2500, 4000, 6000],
             "kind": "urban",
-            "vulnerable_households": [10, 0, 40, 60],
+            "vulnerable_households": [None, 10, 0, 40, 60],
         },
-        geometry=[_box(0, 2000), _box(2000, 4000), _box(4000, 6000), _box(8000, 10000)],
+        geometry=[_box(0, 10000), _box(0, 2000), _box(2000, 4000), _box(4000, 6000), _box(8000, 10000)],
         crs=UTM,
     ).to_crs(4326)
     stations = gpd.GeoDataFrame(
