@@ -30,6 +30,7 @@ pages = [
     st.Page("views/overview.py", title=t("page.overview"), url_path="overview", default=True),
     st.Page("views/gaps.py", title=t("page.gaps"), url_path="gaps"),
     st.Page("views/hotspots.py", title=t("page.hotspots"), url_path="hotspots"),
+    st.Page("views/allocation.py", title=t("page.allocation"), url_path="allocation"),
     st.Page("views/data.py", title=t("page.data"), url_path="data"),
 ]
 page = st.navigation(pages)

@@ -36,6 +36,7 @@ from dashboard.maps import (
     display_labels,
     escape_all,
     feature_collection,
+    range_labels,
     swatch_box,
     swatch_line,
 )
@@ -170,19 +171,37 @@ window.atlasRestyle();
         self.headers_js = compact_json(escape_all(headers))
 
 
-def _restyle(communities: pd.DataFrame, measure: str, lang: str) -> tuple[Restyle, tuple]:
+def _fixed_classes(values: np.ndarray, uppers: Sequence[float]) -> tuple[np.ndarray, list[float]]:
+    """Classes by given upper bounds (the last class takes everything above), -1 for NaN."""
+    bounds = np.asarray(uppers, dtype=float)
+    classes = np.full(len(values), -1, dtype=int)
+    finite = np.isfinite(values)
+    classes[finite] = np.minimum(np.searchsorted(bounds, values[finite], side="left"), len(bounds) - 1)
+    return classes, [float(b) for b in bounds]
+
+
+def _restyle(
+    communities: pd.DataFrame, measure: str, lang: str, uppers: Sequence[float] | None = None
+) -> tuple[Restyle, tuple]:
     """The restyle of the shown communities and the legend section of the measure."""
     spec = GAP_MEASURES[measure]
     values = communities[measure].to_numpy(dtype=float)
     palette = WORSE_COLOURS if spec.higher_is_worse else BETTER_COLOURS
-    classes, uppers = classify(values * spec.scale)
+    fixed = uppers is not None
+    if uppers is None:
+        classes, uppers = classify(values * spec.scale)
+    else:
+        classes, uppers = _fixed_classes(values * spec.scale, uppers)
     fills = [palette[c] if c >= 0 else NO_DATA_COLOUR for c in classes]
     name = translate(f"gaps.measure.{measure}", lang)
     texts = zip(fills, display_labels(communities, lang), escape_all(communities["district"]),
                 escape_all(gap_value_texts(values, measure, lang)), strict=True)
     rows = dict(zip(communities["area_id"].astype(str), texts, strict=True))
     headers = (translate("tooltip.name", lang), translate("tooltip.district", lang), name)
-    labels = class_labels(values * spec.scale, uppers, lang, digits=spec.digits)
+    if fixed:
+        labels = range_labels(uppers, 0.0, lang, spec.digits)
+    else:
+        labels = class_labels(values * spec.scale, uppers, lang, digits=spec.digits)
     items = [(swatch_box(palette[i]), label) for i, label in enumerate(labels)]
     if (classes < 0).any():
         items.append((swatch_box(NO_DATA_COLOUR), translate("legend.no_data", lang)))
@@ -240,6 +259,8 @@ def gap_groups(
     lang: str,
     selected: str | None = None,
     zoom_to_selected: bool = False,
+    uppers: Sequence[float] | None = None,
+    legend_extra: Sequence[tuple] = (),
 ) -> LayerGroups:
     """What changes on the gap view's map: the colours, the legend and the selection outline.
 
@@ -259,6 +280,12 @@ def gap_groups(
     zoom_to_selected
         Whether the map zooms to the selected community when the groups are
         drawn (for a selection made in the table, not by a click on the map).
+    uppers
+        Fixed upper class bounds, in shown units (e.g. ``[20, 40, 60, 80, 100]``
+        for a share in %), so that two maps share one legend; default:
+        quantile classes of the values shown.
+    legend_extra
+        More legend sections ``(key, title, items)`` for layers the caller adds.
 
     Returns
     -------
@@ -274,7 +301,7 @@ def gap_groups(
     communities[measure] = values[measure].reindex(communities["area_id"]).to_numpy(dtype=float)
     communities["district"] = values["district"].reindex(communities["area_id"]).to_numpy(dtype=object)
     groups = LayerGroups()
-    restyle, section = _restyle(communities, measure, lang)
+    restyle, section = _restyle(communities, measure, lang, uppers)
     restyle.add_to(groups.new("colours", control=False))
     districts = ("districts", translate("legend.districts", lang), [(swatch_line(DISTRICT_COLOUR, 3), "")])
     sections = [districts, section]
@@ -282,6 +309,7 @@ def gap_groups(
     if chosen.any():
         picked = [s for s, k in zip(layers.shapes["communities"], chosen, strict=True) if k]
         sections.append(_add_selected(groups, layers.communities[chosen], picked, lang, fit=zoom_to_selected))
+    sections.extend(legend_extra)
     Legend(translate("legend.title", lang), sections).add_to(groups.new("legend", control=False))
     for group in groups:
         localize(group)

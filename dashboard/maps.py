@@ -369,10 +369,11 @@ def class_labels(values: np.ndarray, uppers: list[float], lang: str, digits: int
         return []
     if set(np.unique(finite)) <= set(uppers):
         return [format_number(u, lang, digits=digits) for u in uppers]
-    return _range_labels(uppers, float(finite.min()), lang, digits)
+    return range_labels(uppers, float(finite.min()), lang, digits)
 
 
-def _range_labels(uppers: list[float], lowest: float, lang: str, digits: int) -> list[str]:
+def range_labels(uppers: list[float], lowest: float, lang: str, digits: int) -> list[str]:
+    """Legend labels "lo – hi" of consecutive classes, the first starting at ``lowest``."""
     labels, lo = [], lowest
     for hi in uppers:
         a, b = format_number(lo, lang, digits=digits), format_number(hi, lang, digits=digits)
@@ -521,7 +522,8 @@ class FitOnResize(MacroElement):
     """Fit the map to ``bounds`` again whenever its frame is resized, until the user moves it.
 
     Streamlit sizes a component's frame after the map has been drawn, so the
-    first fit is made for the wrong width; this keeps the whole city in view.
+    first fit is made for the wrong width; this keeps the whole city in view
+    (or the bounds a layer put in ``window.atlasFitBounds``).
     """
 
     _template = Template(
@@ -534,7 +536,9 @@ class FitOnResize(MacroElement):
     window.addEventListener("resize", function () {
         if (moved) { return; }
         map.invalidateSize();
-        map.fitBounds({{ this.bounds|tojson }}, {paddingTopLeft: [10, 10], paddingBottomRight: [10, 190]});
+        // a layer may ask for another view (window.atlasFitBounds, e.g. the allocation page's new stations)
+        map.fitBounds(window.atlasFitBounds || {{ this.bounds|tojson }},
+                      window.atlasFitOptions || {paddingTopLeft: [10, 10], paddingBottomRight: [10, 190]});
     });
 })();
 {% endmacro %}

@@ -43,6 +43,7 @@ __all__ = [
     "save_scenarios",
     "scenario_from_sites",
     "scenarios_from_json",
+    "scenarios_json",
 ]
 
 TOP_N = 50
@@ -293,10 +294,15 @@ def compare(baseline: Evaluation, scenario: Evaluation) -> dict[str, Any]:
 # --------------------------------------------------------------------------- files
 
 
-def save_scenarios(path: str | Path, scenarios: Iterable[Scenario]) -> None:
-    """Write scenarios to one JSON file (UTF-8, Chinese kept readable)."""
+def scenarios_json(scenarios: Iterable[Scenario]) -> str:
+    """Scenarios as the JSON text of a scenarios file (Chinese kept readable)."""
     data = {"format": SCENARIO_FORMAT, "scenarios": [scenario.to_dict() for scenario in scenarios]}
-    Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def save_scenarios(path: str | Path, scenarios: Iterable[Scenario]) -> None:
+    """Write scenarios to one JSON file (UTF-8)."""
+    Path(path).write_text(scenarios_json(scenarios), encoding="utf-8")
 
 
 def scenarios_from_json(text: str, source: str = "scenarios") -> list[Scenario]:

@@ -1,0 +1,158 @@
+"""Folium layers of the allocation page: covered share before and after, and the stations a scenario adds.
+
+Both maps of the side-by-side view reuse the gap view's base map (shapes
+fetched once from static files) and its restyle; they colour by covered
+share on the *same* fixed classes, so a colour means the same on the left
+and on the right. The scenario's new stations are numbered markers in the
+order the optimiser chose them, with the gain in their tooltip.
+"""
+
+from __future__ import annotations
+
+from jinja2 import Template
+
+import folium
+import geopandas as gpd
+from branca.element import MacroElement
+
+from dashboard.gapmap import gap_groups
+from dashboard.i18n import format_number, translate
+from dashboard.maps import LayerGroups, MapLayers, escape_all, swatch_dot
+from dashboard.offline import localize
+
+__all__ = ["COVERED_UPPERS", "NEW_STATION_COLOUR", "FitBounds", "allocation_groups", "focus_bounds"]
+
+COVERED_UPPERS = (20.0, 40.0, 60.0, 80.0, 100.0)
+"""Upper bounds of the covered-share classes, % (shared by both maps)."""
+
+NEW_STATION_COLOUR = "#6a3d9a"
+REMOVED_STATION_COLOUR = "#7f7f7f"
+
+
+FOCUS_MARGIN_DEG = 0.02
+"""Margin around the new stations when both maps zoom to them, degrees (about 2 km)."""
+
+
+class FitBounds(MacroElement):
+    """Zoom the map to fixed bounds once its parent group is on the map, and keep them on resize.
+
+    Sets ``window.atlasFitBounds``, which the base map's
+    :class:`~dashboard.maps.FitOnResize` then uses instead of the city's bounds.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function (group) {
+    var bounds = {{ this.bounds_js }};
+    var options = {maxZoom: {{ this.max_zoom }}, paddingTopLeft: [10, 10], paddingBottomRight: [10, 190]};
+    window.atlasFitBounds = bounds;  // the base map's refit on resize (FitOnResize) uses these from now on
+    window.atlasFitOptions = options;
+    function fit() {
+        var map = group._map;
+        if (!map || map.atlasMoved) { return; }
+        map.invalidateSize();
+        map.fitBounds(bounds, options);
+    }
+    function start() {
+        var map = group._map;  // a person's drag or wheel stops the refits
+        map.once("dragstart", function () { map.atlasMoved = true; });
+        map.getContainer().addEventListener("wheel", function () { map.atlasMoved = true; }, {passive: true});
+        fit();
+        setTimeout(fit, 400);  // the frame is sized after the first draw
+        setTimeout(fit, 1500);
+    }
+    if (group._map) { start(); } else { group.once("add", start); }
+})({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, bounds: list[list[float]], max_zoom: int = 12) -> None:
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds_js = str([[float(a), float(b)] for a, b in bounds])
+        self.max_zoom = int(max_zoom)
+
+
+def focus_bounds(sites: gpd.GeoDataFrame | None) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` around the sites with a margin; None without sites."""
+    if sites is None or len(sites) == 0:
+        return None
+    west, south, east, north = sites.total_bounds
+    m = FOCUS_MARGIN_DEG
+    return [[south - m, west - m], [north + m, east + m]]
+
+
+def _tooltip(order: int, gain: float, unit: str, lang: str) -> str:
+    if gain != gain:  # NaN: a station placed by hand
+        return translate("alloc.map_new_station_plain", lang, n=order)
+    return translate("alloc.map_new_station", lang, n=order, gain=format_number(gain, lang), unit=unit)
+
+
+def allocation_groups(
+    layers: MapLayers,
+    ranked,
+    *,
+    lang: str,
+    added: gpd.GeoDataFrame | None = None,
+    gain_unit: str = "",
+    focus: list[list[float]] | None = None,
+) -> LayerGroups:
+    """Colours by covered share, the legend, and (for a scenario) its new stations.
+
+    Parameters
+    ----------
+    layers
+        :func:`dashboard.maps.prepare_layers` of the dataset.
+    ranked
+        :func:`geodata.underserved.underserved_index` of the baseline or the
+        scenario (``area_id``, ``covered_share``, ``district``).
+    lang
+        Interface language code.
+    added
+        The scenario's new stations: ``order``, ``gain`` (NaN when placed by
+        hand) and point geometry (WGS84); ``None`` for the baseline.
+    gain_unit
+        What a gain counts (already translated), e.g. "residents".
+    focus
+        Bounds both maps zoom to (:func:`focus_bounds` of the new stations).
+
+    Returns
+    -------
+    LayerGroups
+        For a base map from :func:`dashboard.gapmap.gap_base_map`.
+    """
+    extra = []
+    groups_before: LayerGroups = LayerGroups()
+    if added is not None and len(added):
+        name = translate("alloc.layer_new", lang)
+        group = groups_before.new(name)
+        labels = escape_all(
+            _tooltip(int(o), float(g), gain_unit, lang)
+            for o, g in zip(added["order"], added["gain"], strict=True)
+        )
+        for point, label in zip(added.geometry, labels, strict=True):
+            folium.CircleMarker(
+                location=(point.y, point.x),
+                radius=8,
+                color="#ffffff",
+                weight=2,
+                fill=True,
+                fill_color=NEW_STATION_COLOUR,
+                fill_opacity=0.95,
+                tooltip=label,
+            ).add_to(group)
+        extra.append(("new_stations", name, [(swatch_dot(NEW_STATION_COLOUR, 7), "")]))
+    groups = gap_groups(
+        layers, ranked, measure="covered_share", lang=lang, uppers=COVERED_UPPERS, legend_extra=extra
+    )
+    if focus is not None:
+        FitBounds(focus).add_to(groups_before.new("focus", control=False))
+    for group in groups_before:
+        localize(group)
+    out = LayerGroups()
+    out.extend(groups[:-1])  # colours (and any selection) first, then the new stations, the legend last
+    out.extend(groups_before)
+    out.extend(groups[-1:])
+    return out

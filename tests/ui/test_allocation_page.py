@@ -1,0 +1,135 @@
+"""The allocation page: AppTest runs on the tiny dataset and the demo city, and its pure helpers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.allocationmap import allocation_groups
+from dashboard.allocationview import (
+    delta_rows,
+    gain_statement,
+    kept_scenarios,
+    load_scenarios_upload,
+    scenario_markers,
+    sites_table,
+    summary_html,
+)
+from dashboard.gapmap import gap_base_map
+from dashboard.maps import prepare_layers
+from dashboard.shapes import ShapeFiles
+from geodata.errors import DataError
+from geodata.scenario import (
+    NewStation,
+    Scenario,
+    apply_scenario,
+    compare,
+    evaluate,
+    scenario_from_sites,
+    scenarios_json,
+)
+from geodata.site_plan import plan_sites
+
+TITLES = {"zh_CN": "资源配置：新建工作站、增配人员与特困户结对", "en": "Allocation: new stations, staff and household pairing"}
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join(str(x.value) for x in [*at.success, *at.markdown, *at.caption, *at.info, *at.warning])
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_page_runs_states_the_gain_and_shows_both_maps(open_page, tiny_folder, lang):
+    at = open_page(tiny_folder, "views/allocation.py", lang, alloc_add=1)
+    assert not at.exception, at.exception
+    assert [x.value for x in at.title] == [TITLES[lang]]
+    statement = at.success[0].value
+    expected = r"新建 1 个工作站，服务半径内可多覆盖 [\d,]+ 人" if lang == "zh_CN" else r"1 new stations would bring [\d,]+ more residents"
+    assert re.search(expected, statement), statement
+    assert len(at.metric) >= 4
+    sites = at.dataframe[0].value
+    assert len(sites) == 1 and sites.iloc[0, 0] == 1
+    assert len(at.get("download_button")) >= 3
+
+
+def test_keeping_a_scenario_lists_it_and_compares_with_it(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1)
+    at.text_input(key="alloc_keep_name").set_value("one more station").run()
+    at.button(key="alloc_keep").click().run()
+    assert not at.exception
+    assert "one more station" in at.session_state["alloc_scenarios"]
+    assert any("one more station: 1 added" in str(m.value) for m in at.markdown)
+    before = [m.value for m in at.metric]
+    at.selectbox(key="alloc_compare").set_value("one more station").run()
+    assert not at.exception and [m.value for m in at.metric][:3] == before[:3]
+
+
+def test_staff_and_pairing_sections(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1, alloc_staff_extra=3, alloc_capacity=1)
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "Highest pressure (cases per staff)" in labels and "Paired" in labels and "Not paired" in labels
+    metrics = {m.label: m.value for m in at.metric}
+    # 15 vulnerable households; 6 staff x 1 household each, and C2 has no station within 1 km of its centre
+    assert int(metrics["Paired"].replace(",", "")) + int(metrics["Not paired"].replace(",", "")) == 15
+
+
+def test_helpers_on_the_tiny_dataset(tiny, script_name):
+    plan = plan_sites(tiny, add=1)
+    baseline = evaluate(tiny)
+    scenario = scenario_from_sites("s", plan.sites, staff=2)
+    deltas = compare(baseline, evaluate(apply_scenario(tiny, scenario)))
+    rows = delta_rows(deltas, "en")
+    assert [r[0] for r in rows] == [
+        "Covered residents",
+        "Coverage",
+        "Staff per 10,000 residents",
+        "Leave the top 50 underserved",
+    ]
+    assert rows[2][3] == f"{deltas['access_per_10k']['change']:+,.1f}"
+    assert gain_statement(plan.summary, "en").startswith("1 new stations would bring")
+    table = sites_table(plan.sites, baseline.ranked, "population", "zh_CN")
+    assert list(table.columns)[:3] == ["顺序", "站址", "新增覆盖（人）"]
+    page = summary_html(plan=plan, deltas=deltas, table=table, dataset_name=script_name, as_of=tiny.as_of, lang="zh_CN")
+    text = page.decode("utf-8")
+    assert "<script>alert" not in text and "&lt;script&gt;" in text
+    assert "民生服务地图：新建服务站建议" in text and "覆盖率" in text
+    markers = scenario_markers(scenario, plan)
+    assert markers["order"].tolist() == [1] and markers["gain"].tolist() == plan.sites["gain"].tolist()
+    groups = allocation_groups(prepare_layers(tiny), baseline.ranked, lang="en", added=markers, gain_unit="residents")
+    base = gap_base_map(prepare_layers(tiny), ShapeFiles("/app/static/data/c.json", "/app/static/data/d.json"))
+    for group in groups:
+        group.add_to(base)
+    html = base.get_root().render()
+    assert "New stations (in the order chosen)" in html and "New station 1:" in html
+    assert "0 – 20" in html and "80 – 100" in html  # the fixed classes shared by both maps
+
+
+def test_scenario_upload_adds_and_reports_bad_files(monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setattr(st, "session_state", {})
+
+    text = scenarios_json([Scenario("甲", added=(NewStation("N1", 125.3, 43.8),))])
+    assert load_scenarios_upload(text.encode("utf-8"), "plans.json") == 1
+    assert list(kept_scenarios()) == ["甲"]
+    with pytest.raises(DataError, match="plans.json: not a scenarios file"):
+        load_scenarios_upload(b"{}", "plans.json")
+    with pytest.raises(DataError, match="plans.json: not UTF-8 text"):
+        load_scenarios_upload("{}".encode("utf-16"), "plans.json")
+
+
+def test_demo_city_page_states_the_covered_population_gained(monkeypatch):
+    monkeypatch.delenv("ATLAS_DATASET", raising=False)
+    from tests.ui.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state["lang"] = "zh_CN"
+    at.run()
+    at = at.switch_page("views/allocation.py").run()
+    assert not at.exception, at.exception
+    statement = at.success[0].value
+    match = re.search(r"新建 10 个工作站，服务半径内可多覆盖 ([\d,]+) 人：覆盖率 ([\d.]+)% → ([\d.]+)%", statement)
+    assert match, statement
+    assert int(match.group(1).replace(",", "")) > 90_000 and float(match.group(3)) > float(match.group(2))
