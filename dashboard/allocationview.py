@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -21,11 +22,15 @@ import shapely
 
 from dashboard.i18n import format_number, format_percent, translate
 from geodata.errors import DataError
-from geodata.scenario import Scenario, scenarios_from_json
+from geodata.scenario import NewStation, Scenario, scenarios_from_json
 from geodata.site_plan import SitePlan
 
 __all__ = [
+    "MANUAL_KEY",
     "SCENARIOS_KEY",
+    "clear_manual_stations",
+    "note_station_click",
+    "with_manual_stations",
     "delta_rows",
     "gain_statement",
     "kept_scenarios",
@@ -41,6 +46,8 @@ __all__ = [
 ]
 
 SCENARIOS_KEY = "alloc_scenarios"
+MANUAL_KEY = "alloc_manual"  # (lon, lat) of the stations placed by clicking the map, in order
+CLICK_KEY = "alloc_last_click"
 
 
 def gain_statement(summary: Mapping[str, Any], lang: str) -> str:
@@ -148,6 +155,37 @@ def scenario_markers(scenario: Scenario, plan: SitePlan) -> gpd.GeoDataFrame:
         geometry=points,
         crs=4326,
     )
+
+
+# --------------------------------------------------------------------------- stations placed by hand
+
+
+def note_station_click(out: Mapping | None, placing: bool) -> bool:
+    """Record a new click on the scenario map as a station placed by hand; whether one was placed."""
+    click = (out or {}).get("last_clicked")
+    if not click or click == st.session_state.get(CLICK_KEY):
+        return False
+    st.session_state[CLICK_KEY] = click
+    if not placing:
+        return False
+    placed = list(st.session_state.get(MANUAL_KEY) or [])
+    placed.append((float(click["lng"]), float(click["lat"])))
+    st.session_state[MANUAL_KEY] = placed
+    return True
+
+
+def clear_manual_stations() -> None:
+    """Forget the stations placed by hand (a button callback)."""
+    st.session_state[MANUAL_KEY] = []
+
+
+def with_manual_stations(scenario: Scenario, staff: float) -> Scenario:
+    """The scenario plus the stations placed by clicking the map (ids ``manual-1``, ``manual-2``...)."""
+    placed = st.session_state.get(MANUAL_KEY) or []
+    if not placed:
+        return scenario
+    manual = tuple(NewStation(f"manual-{i}", x, y, float(staff)) for i, (x, y) in enumerate(placed, start=1))
+    return replace(scenario, added=scenario.added + manual)
 
 
 # --------------------------------------------------------------------------- kept scenarios

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 import pandas as pd
@@ -12,12 +13,15 @@ from streamlit_folium import st_folium
 
 from dashboard.allocationmap import allocation_groups, focus_bounds
 from dashboard.allocationview import (
+    MANUAL_KEY,
     SCENARIOS_KEY,
+    clear_manual_stations,
     delta_rows,
     gain_statement,
     keep_scenario,
     kept_scenarios,
     load_scenarios_upload,
+    note_station_click,
     pairing_table,
     scenario_line,
     scenario_markers,
@@ -25,6 +29,7 @@ from dashboard.allocationview import (
     staff_table,
     status_note,
     summary_html,
+    with_manual_stations,
 )
 from dashboard.gapmap import gap_base_map
 from dashboard.i18n import current_lang, format_number, t
@@ -164,9 +169,22 @@ def _maps(
                     layers, ranked, lang=lang, added=added, gain_unit=unit, focus=focus
                 ),
                 layer_control=folium.LayerControl(collapsed=True, position="topright"),
-                returned_objects=[],
+                returned_objects=["last_clicked"] if added is not None else [],
             )
     st.caption(t("alloc.map_caption"))
+    a, b = st.columns([3, 1])
+    a.toggle(t("alloc.click_add"), key="alloc_click_add", help=t("alloc.click_add_help"))
+    placed = len(st.session_state.get(MANUAL_KEY) or [])
+    if placed:
+        b.button(t("alloc.clear_manual", n=placed), key="alloc_clear_manual", on_click=clear_manual_stations)
+
+
+def _map_click() -> None:
+    """Place a station where the right-hand map was clicked, when placing is switched on."""
+    if note_station_click(
+        st.session_state.get("alloc_map_after"), bool(st.session_state.get("alloc_click_add"))
+    ):
+        st.rerun()
 
 
 def _keep_clicked(current: Scenario) -> None:
@@ -252,7 +270,16 @@ def _exports(plan: SitePlan, deltas: dict, table: pd.DataFrame, dataset, lang: s
     )
 
 
-def _staff_section(source: str, lang: str) -> None:
+def _keep_staff(chosen: Scenario, plan: StaffPlan, extra: int) -> None:
+    """Button callback: keep the compared scenario plus these staff changes as a new scenario."""
+    name = t("alloc.staff_scenario", name=chosen.name, n=extra)
+    changed = plan.stations[plan.stations["change"] != 0]
+    staff = dict(zip(changed.index.astype(str), changed["staff_after"].astype(float), strict=True))
+    kept = keep_scenario(replace(chosen, name=name, staff={**chosen.staff, **staff}))
+    st.session_state["alloc_staff_result"] = ("alloc.kept" if kept else "alloc.name_taken", name)
+
+
+def _staff_section(source: str, chosen: Scenario, lang: str) -> None:
     with st.expander(t("alloc.staff_title")):
         st.caption(t("alloc.staff_caption"))
         extra = int(st.number_input(t("alloc.staff_extra"), 0, 2000, 100, step=10, key="alloc_staff_extra"))
@@ -272,6 +299,17 @@ def _staff_section(source: str, lang: str) -> None:
             delta_color="inverse",
         )
         st.dataframe(staff_table(plan.districts, lang), hide_index=True)
+        st.button(
+            t("alloc.staff_add"),
+            key="alloc_staff_keep",
+            on_click=_keep_staff,
+            args=(chosen, plan, extra),
+            disabled=extra == 0,
+        )
+        result = st.session_state.pop("alloc_staff_result", None)
+        if result is not None:
+            key, name = result
+            (st.success if key == "alloc.kept" else st.error)(t(key, name=name))
 
 
 def _pair_section(source: str, ranked: pd.DataFrame, lang: str) -> None:
@@ -309,6 +347,7 @@ def main() -> None:
             current = scenario_from_sites(
                 t("alloc.keep_default", n=len(plan.sites)), plan.sites, staff=new_staff
             )
+            current = with_manual_stations(current, new_staff)
             chosen = _choose(current, lang)
             baseline, scenario = _evaluate(source, None), _evaluate(source, chosen)
     except AtlasError as exc:
@@ -318,13 +357,14 @@ def main() -> None:
     deltas = compare(baseline, scenario)
     _tiles(deltas, lang)
     _maps(source, baseline, scenario, chosen, scenario_markers(chosen, plan), weight, lang)
+    _map_click()
     st.subheader(t("alloc.sites"))
     table = sites_table(plan.sites, baseline.ranked, weight, lang)
     st.dataframe(table, hide_index=True)
     _keep(current)
     _exports(plan, deltas, table, dataset, lang)
     _scenario_files(lang)
-    _staff_section(source, lang)
+    _staff_section(source, chosen, lang)
     _pair_section(source, baseline.ranked, lang)
 
 

@@ -133,3 +133,31 @@ def test_demo_city_page_states_the_covered_population_gained(monkeypatch):
     match = re.search(r"新建 10 个工作站，服务半径内可多覆盖 ([\d,]+) 人：覆盖率 ([\d.]+)% → ([\d.]+)%", statement)
     assert match, statement
     assert int(match.group(1).replace(",", "")) > 90_000 and float(match.group(3)) > float(match.group(2))
+
+
+def test_clicking_the_scenario_map_places_a_station(open_page, tiny_folder):
+    plain = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1)
+    click = {"last_clicked": {"lat": 43.81, "lng": 125.315}}  # the middle of C2, which has no station
+    at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1, alloc_click_add=True, alloc_map_after=click)
+    assert not at.exception, at.exception
+    assert at.session_state["alloc_manual"] == [(125.315, 43.81)]
+    staff = "Staff per 10,000 residents"  # 6 staff today, 2 at the optimiser's site, 2 at the clicked one
+    assert {m.label: m.value for m in plain.metric}[staff] == "22.9"  # 8 staff for 3,500 residents
+    assert {m.label: m.value for m in at.metric}[staff] == "28.6"  # 10 staff
+    assert at.button(key="alloc_clear_manual").label == "Remove the 1 stations placed by hand"
+    at.button(key="alloc_clear_manual").click().run()
+    assert at.session_state["alloc_manual"] == []
+    # a click with placing switched off places nothing
+    off = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1, alloc_map_after=click)
+    assert not (off.session_state["alloc_manual"] if "alloc_manual" in off.session_state else [])
+
+
+def test_staff_changes_become_a_scenario(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1, alloc_staff_extra=2)
+    at.button(key="alloc_staff_keep").click().run()
+    assert not at.exception
+    kept = at.session_state["alloc_scenarios"]
+    assert len(kept) == 1
+    scenario = next(iter(kept.values()))
+    assert scenario.name.endswith("+ 2 staff") and len(scenario.added) == 1
+    assert sum(scenario.staff.values()) > 0
