@@ -22,6 +22,7 @@ from geodata.coverage import (
     DEFAULT_RURAL_REACH_M,
     DEFAULT_URBAN_REACH_M,
     analysis_crs,
+    community_kinds,
     community_population,
     community_rows,
     reach_by_kind,
@@ -84,7 +85,7 @@ def default_candidates(
         has_station = pd.Index(ids).isin(dataset.stations["area_id"].dropna())
     bare = np.flatnonzero(~has_station)
     populated = np.flatnonzero(np.nan_to_num(community_population(communities)) > 0)
-    kinds = communities["kind"].to_numpy() if "kind" in communities.columns else np.full(len(ids), "urban")
+    kinds = community_kinds(communities)
     spacing = reach_by_kind(kinds[populated], urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m)
     xy, owner = grid_points_in(polygons[populated], spacing / GRID_PER_REACH)
     grid = _frame(

@@ -51,6 +51,7 @@ from geodata.schema import Dataset
 __all__ = [
     "analysis_crs",
     "catchment",
+    "community_kinds",
     "community_population",
     "community_rows",
     "require_stations",
@@ -335,7 +336,7 @@ def _inputs(dataset: Dataset, *, cut: bool) -> PreparedCoverage:
     stations_xy = _xy(geoms[located])
     return PreparedCoverage(
         area_ids=_area_index(communities),
-        kinds=_kinds(communities),
+        kinds=community_kinds(communities),
         population=community_population(communities),
         area_m2=shapely.area(polygons),
         centres_xy=_xy(_centres(polygons)),
@@ -412,7 +413,7 @@ def covered_share(
     """
     if costs is not None:
         communities, _, polygons = _community_frame(dataset)
-        reach = _reach(_kinds(communities), urban_reach_m, rural_reach_m, costs.unit)
+        reach = _reach(community_kinds(communities), urban_reach_m, rural_reach_m, costs.unit)
         area = shapely.area(polygons)
         share = (_row_min(_cost_matrix(dataset, communities, costs)) <= reach).astype(float)
         covered, population, ids = share * area, community_population(communities), _area_index(communities)
@@ -423,7 +424,7 @@ def covered_share(
         population, ids = ready.population, ready.area_ids
     else:  # one reach: settle the sure polygons first, cut only the others
         communities, crs, polygons = _community_frame(dataset)
-        reach = _reach(_kinds(communities), urban_reach_m, rural_reach_m, "m")
+        reach = _reach(community_kinds(communities), urban_reach_m, rural_reach_m, "m")
         area, covered = shapely.area(polygons), covered_area_at(polygons, _station_xy(dataset, crs), reach)
         population, ids = community_population(communities), _area_index(communities)
     if costs is None:
@@ -444,7 +445,7 @@ def covered_share(
     return out
 
 
-def _kinds(communities: gpd.GeoDataFrame) -> np.ndarray:
+def community_kinds(communities: gpd.GeoDataFrame) -> np.ndarray:
     """Area kinds (urban when the layer has no ``kind`` column)."""
     if "kind" not in communities.columns:
         return np.full(len(communities), "urban", dtype=object)
@@ -594,7 +595,7 @@ def accessibility_per_10k(
     """
     if costs is not None:
         communities = community_rows(dataset.areas)
-        reach = _reach(_kinds(communities), urban_reach_m, rural_reach_m, costs.unit)
+        reach = _reach(community_kinds(communities), urban_reach_m, rural_reach_m, costs.unit)
         within = _cost_catchment(_cost_matrix(dataset, communities, costs), reach)
         demand = np.nan_to_num(community_population(communities), nan=0.0)
         score = _two_step_fca_sparse(within, demand, station_staff(require_stations(dataset)))

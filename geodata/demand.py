@@ -29,6 +29,7 @@ from geodata.coverage import (
     DEFAULT_RURAL_REACH_M,
     DEFAULT_URBAN_REACH_M,
     analysis_crs,
+    community_kinds,
     community_population,
     community_rows,
     reach_by_kind,
@@ -37,7 +38,14 @@ from geodata.errors import DataError
 from geodata.schema import Dataset
 from geodata.underserved import case_community_rows
 
-__all__ = ["DEMAND_WEIGHTS", "DemandPoints", "demand_points", "grid_points_in"]
+__all__ = [
+    "DEMAND_WEIGHTS",
+    "DemandPoints",
+    "community_demand",
+    "demand_points",
+    "grid_points_in",
+    "recent_cases",
+]
 
 DEMAND_WEIGHTS = ("population", "cases", "vulnerable")
 """What a location model can cover: residents, recent cases, or vulnerable households."""
@@ -132,15 +140,53 @@ def _count_column(communities, what: str) -> np.ndarray:
     )
 
 
+def recent_cases(dataset: Dataset, window_days: int, today: dt.date | None = None):
+    """The cases received in the trailing window (``today - window_days < day <= today``).
+
+    Raises
+    ------
+    DataError
+        If the dataset has no cases (a model weighted by cases needs them).
+    """
+    cases = dataset.cases
+    if cases is None or len(cases) == 0:
+        raise DataError(f"dataset {dataset.name!r} has no cases; cannot weight by cases")
+    today = today or dataset.today()
+    received = pd.to_datetime(cases["received_at"]).dt.date.to_numpy()
+    return cases[(received > today - dt.timedelta(days=window_days)) & (received <= today)]
+
+
+def community_demand(
+    dataset: Dataset, what: str = "population", *, window_days: int = 90, today: dt.date | None = None
+) -> np.ndarray:
+    """What each community holds: residents, vulnerable households, or located recent cases.
+
+    Parameters
+    ----------
+    dataset
+        A dataset with areas (and cases for ``what="cases"``).
+    what
+        One of :data:`DEMAND_WEIGHTS`.
+    window_days, today
+        The trailing window of cases.
+
+    Returns
+    -------
+    numpy.ndarray
+        One count per row of :func:`geodata.coverage.community_rows`.
+    """
+    communities = community_rows(dataset.areas)
+    if what != "cases":
+        return _count_column(communities, what)
+    rows = case_community_rows(dataset, recent_cases(dataset, window_days, today))
+    return np.bincount(rows[rows >= 0], minlength=len(communities)).astype(float)
+
+
 def _spread(
     dataset: Dataset, what: str, reach: tuple[float, float], crs: pyproj.CRS, per_reach: float
 ) -> DemandPoints:
     communities = community_rows(dataset.areas)
-    kinds = (
-        communities["kind"].to_numpy()
-        if "kind" in communities.columns
-        else np.full(len(communities), "urban")
-    )
+    kinds = community_kinds(communities)
     area_reach = reach_by_kind(kinds, urban_reach_m=reach[0], rural_reach_m=reach[1])
     polygons = communities.geometry.to_crs(crs).to_numpy()
     xy, owner = grid_points_in(polygons, area_reach / per_reach)
@@ -152,27 +198,13 @@ def _spread(
 def _case_points(
     dataset: Dataset, reach: tuple[float, float], crs: pyproj.CRS, window_days: int, today: dt.date | None
 ) -> DemandPoints:
-    cases = dataset.cases
-    if cases is None or len(cases) == 0:
-        raise DataError(f"dataset {dataset.name!r} has no cases; cannot weight by cases")
-    today = today or dataset.today()
-    received = pd.to_datetime(cases["received_at"]).dt.date.to_numpy()
-    start = today - dt.timedelta(days=window_days - 1)
+    cases = recent_cases(dataset, window_days, today)
     geometry = cases.geometry.to_crs(crs).to_numpy()
-    keep = (
-        (received >= start)
-        & (received <= today)
-        & ~shapely.is_empty(geometry)
-        & ~shapely.is_missing(geometry)
-    )
+    keep = ~shapely.is_empty(geometry) & ~shapely.is_missing(geometry)
     chosen = cases[keep]
     area = case_community_rows(dataset, chosen)
     communities = community_rows(dataset.areas)
-    kinds = (
-        communities["kind"].to_numpy()
-        if "kind" in communities.columns
-        else np.full(len(communities), "urban")
-    )
+    kinds = community_kinds(communities)
     kind = np.where(area >= 0, kinds[np.maximum(area, 0)], "urban")
     point_reach = reach_by_kind(kind, urban_reach_m=reach[0], rural_reach_m=reach[1])
     xy = shapely.get_coordinates(geometry[keep]).reshape(-1, 2)

@@ -36,6 +36,7 @@ from geodata.coverage import (
     DEFAULT_URBAN_REACH_M,
     analysis_crs,
     catchment,
+    community_kinds,
     community_rows,
     population_centres,
     reach_by_kind,
@@ -211,11 +212,7 @@ def pair_households(
     stations = require_stations(dataset)
     households = _whole(communities["vulnerable_households"], "vulnerable_households")
     capacity = np.floor(station_staff(stations) * capacity_per_staff + 1e-9)
-    kinds = (
-        communities["kind"].to_numpy()
-        if "kind" in communities.columns
-        else np.full(len(communities), "urban")
-    )
+    kinds = community_kinds(communities)
     reach = reach_by_kind(kinds, urban_reach_m=urban_reach_m, rural_reach_m=rural_reach_m)
     rows, cols, cost = _arcs(dataset, reach, costs)
     flow, unpaired, status = pair_on_arcs(households, capacity, rows, cols, cost)

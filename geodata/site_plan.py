@@ -39,17 +39,18 @@ from geodata.coverage import (
     DEFAULT_RURAL_REACH_M,
     DEFAULT_URBAN_REACH_M,
     catchment,
+    community_kinds,
     community_rows,
     covered_share,
     reach_by_kind,
     require_stations,
     station_staff,
 )
-from geodata.demand import DEMAND_WEIGHTS, GRID_PER_REACH, DemandPoints, demand_points
+from geodata.demand import DEMAND_WEIGHTS, GRID_PER_REACH, DemandPoints, community_demand, demand_points
 from geodata.errors import DataError
 from geodata.schema import Dataset
 from geodata.siting import SitingResult, maximal_covering, p_median, set_covering, within_reach_matrix
-from geodata.underserved import DEFAULT_WINDOW_DAYS, case_community_rows
+from geodata.underserved import DEFAULT_WINDOW_DAYS
 
 __all__ = ["OBJECTIVES", "SitePlan", "add_stations", "area_of_points", "plan_sites"]
 
@@ -214,23 +215,6 @@ def _nearer_pairs(demand_xy: np.ndarray, sites: np.ndarray, existing: np.ndarray
     dist = np.hypot(*(demand_xy[rows] - sites[cols]).T)
     keep = dist < existing[rows]
     return sp.csr_matrix((dist[keep], (rows[keep], cols[keep])), shape=(n, m))
-
-
-def _community_weights(dataset: Dataset, what: str, window_days: int, today: dt.date | None) -> np.ndarray:
-    communities = community_rows(dataset.areas)
-    if what != "cases":
-        column = {"population": "population", "vulnerable": "vulnerable_households"}[what]
-        if column not in communities.columns:
-            raise DataError(f"the areas layer has no {column!r} column; cannot weight by {what}")
-        return pd.to_numeric(communities[column], errors="coerce").fillna(0).to_numpy(dtype=float)
-    cases = dataset.cases
-    if cases is None or len(cases) == 0:
-        raise DataError(f"dataset {dataset.name!r} has no cases; cannot weight by cases")
-    today = today or dataset.today()
-    received = pd.to_datetime(cases["received_at"]).dt.date.to_numpy()
-    recent = cases[(received > today - dt.timedelta(days=window_days)) & (received <= today)]
-    rows = case_community_rows(dataset, recent)
-    return np.bincount(rows[rows >= 0], minlength=len(communities)).astype(float)
 
 
 def _table_model(
@@ -405,14 +389,14 @@ def plan_sites(
                 "a cost table needs a candidate-site file whose site_id values its destination_id names"
             )
         communities = community_rows(dataset.areas)
-        kinds = (
-            communities["kind"].to_numpy()
-            if "kind" in communities.columns
-            else np.full(len(communities), "urban")
-        )
+        kinds = community_kinds(communities)
         area_reach = reach_by_kind(kinds, urban_reach_m=reach[0], rural_reach_m=reach[1])
         model = _table_model(
-            dataset, costs, candidates, _community_weights(dataset, weight, window_days, today), area_reach
+            dataset,
+            costs,
+            candidates,
+            community_demand(dataset, weight, window_days=window_days, today=today),
+            area_reach,
         )
     else:
         candidates = (
