@@ -74,7 +74,7 @@ class SitingResult:
         Indices of demand points (with weight) no candidate or existing
         station can reach (``lscp``; empty otherwise).
     seconds
-        Time to build and solve the model.
+        Solver wall time (HiGHS), seconds.
     """
 
     objective: str
