@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from geodata.candidates import read_candidates
 from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset, write_json
 from geodata.costs import COST_UNITS, read_cost_table
@@ -34,6 +36,8 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return "--cost-unit needs --cost-table"
     if args.cost_table is not None and args.candidates is None:
         return "--cost-table needs --candidates: the table's destination_id must name the candidate sites"
+    if args.curve and args.objective != "mclp":
+        return "--curve needs --objective mclp"
     if args.time_limit is not None and args.time_limit <= 0:
         return f"--time-limit must be a positive number of seconds; got {args.time_limit}"
     return None
@@ -70,10 +74,14 @@ def _cmd_site(args: argparse.Namespace) -> int:
         urban_reach_m=args.urban_reach_m,
         rural_reach_m=args.rural_reach_m,
         time_limit_s=args.time_limit,
+        curve=args.curve,
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     plan.sites[["site_id", "x", "y", "gain"]].to_csv(out / "sites.csv", index=False, encoding="utf-8")
+    if "curve" in plan.summary:
+        curve = plan.summary["curve"]
+        pd.DataFrame({"p": range(1, len(curve) + 1), "covered": curve}).to_csv(out / "curve.csv", index=False)
     plan.sites.to_file(out / "sites.geojson", driver="GeoJSON")
     write_json(out / "summary.json", plan.summary)
     print(_site_line(plan, out))
@@ -143,6 +151,11 @@ def add_site(sub: argparse._SubParsersAction, dataset_help: str) -> None:
         type=float,
         metavar="S",
         help="stop after S seconds with the best sites found and their gap",
+    )
+    site.add_argument(
+        "--curve",
+        action="store_true",
+        help="mclp: also write curve.csv, the most the model can cover with p = 1 .. P new stations",
     )
     site.set_defaults(func=_cmd_site)
 

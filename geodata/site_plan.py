@@ -49,7 +49,14 @@ from geodata.coverage import (
 from geodata.demand import DEMAND_WEIGHTS, GRID_PER_REACH, DemandPoints, community_demand, demand_points
 from geodata.errors import DataError
 from geodata.schema import Dataset
-from geodata.siting import SitingResult, maximal_covering, p_median, set_covering, within_reach_matrix
+from geodata.siting import (
+    SitingResult,
+    marginal_curve,
+    maximal_covering,
+    p_median,
+    set_covering,
+    within_reach_matrix,
+)
 from geodata.underserved import DEFAULT_WINDOW_DAYS
 
 __all__ = ["OBJECTIVES", "SitePlan", "add_stations", "area_of_points", "plan_sites"]
@@ -339,6 +346,7 @@ def plan_sites(
     time_limit_s: float | None = None,
     window_days: int = DEFAULT_WINDOW_DAYS,
     today: dt.date | None = None,
+    curve: bool = False,
 ) -> SitePlan:
     """Choose new station sites with the existing stations fixed, and measure the gain.
 
@@ -369,6 +377,10 @@ def plan_sites(
         (``summary["status"] == "time_limit"``, with its proven gap).
     window_days, today
         The trailing window of cases for ``weight="cases"``.
+    curve
+        Also solve the MCLP for every ``p = 1 .. add`` and put the most
+        weight each can cover (the model's figures, existing coverage
+        included) in ``summary["curve"]``: one solve per ``p``.
 
     Returns
     -------
@@ -415,6 +427,11 @@ def plan_sites(
         )
         model = _straight_model(dataset, demand, candidates)
     result = _solve(model, objective, add, time_limit_s)
+    marginal = None
+    if curve and objective == "mclp":
+        marginal = marginal_curve(
+            model.coverage, model.weight, add, covered=model.covered, time_limit_s=time_limit_s
+        ).tolist()
     sites = _sites_frame(candidates, result)
     edited = add_stations(dataset, sites)
     before, after, total = _before_after(dataset, edited, model, result, weight, costs, reach)
@@ -438,6 +455,8 @@ def plan_sites(
         "seconds": time.perf_counter() - started,
         "solver_seconds": result.seconds,
     }
+    if marginal is not None:
+        summary["curve"] = marginal
     if objective == "pmedian":
         summary["mean_cost_before"], summary["mean_cost_after"] = _mean_cost(model, result)
     if objective == "lscp":

@@ -111,3 +111,14 @@ def test_pair_refuses_a_non_positive_capacity(folder, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["pair", str(folder), "--capacity-per-staff", "0", "--out", str(tmp_path)])
     assert exit_.value.code == 2 and "expected a positive number, got '0'" in capsys.readouterr().err
+
+
+def test_site_curve_is_the_optimum_for_each_p(folder, tmp_path):
+    out = tmp_path / "curve"
+    assert main(["site", str(folder), "--add", "3", "--curve", "--out", str(out)]) == 0
+    curve = pd.read_csv(out / "curve.csv")
+    assert curve["p"].tolist() == [1, 2, 3]
+    assert curve["covered"].is_monotonic_increasing
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert curve["covered"].iloc[-1] == pytest.approx(summary["model_value"])
+    assert main(["site", str(folder), "--objective", "lscp", "--curve", "--out", str(out)]) == 2
