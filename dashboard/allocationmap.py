@@ -98,6 +98,7 @@ def allocation_groups(
     added: gpd.GeoDataFrame | None = None,
     gain_unit: str = "",
     focus: list[list[float]] | None = None,
+    removed: gpd.GeoDataFrame | None = None,
 ) -> LayerGroups:
     """Colours by covered share, the legend, and (for a scenario) its new stations.
 
@@ -117,6 +118,8 @@ def allocation_groups(
         What a gain counts (already translated), e.g. "residents".
     focus
         Bounds both maps zoom to (:func:`focus_bounds` of the new stations).
+    removed
+        Stations the scenario closes (``name`` and point geometry), drawn grey.
 
     Returns
     -------
@@ -147,6 +150,21 @@ def allocation_groups(
     groups = gap_groups(
         layers, ranked, measure="covered_share", lang=lang, uppers=COVERED_UPPERS, legend_extra=extra
     )
+    if removed is not None and len(removed):
+        name = translate("alloc.layer_removed", lang)
+        group = groups_before.new(name)
+        for point, label in zip(removed.geometry, escape_all(removed["name"]), strict=True):
+            folium.CircleMarker(
+                location=(point.y, point.x),
+                radius=7,
+                color="#ffffff",
+                weight=2,
+                fill=True,
+                fill_color=REMOVED_STATION_COLOUR,
+                fill_opacity=0.95,
+                tooltip=label,
+            ).add_to(group)
+        extra.append(("removed_stations", name, [(swatch_dot(REMOVED_STATION_COLOUR, 6), "")]))
     if focus is not None:
         FitBounds(focus).add_to(groups_before.new("focus", control=False))
     for group in groups_before:

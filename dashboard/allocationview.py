@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +26,9 @@ from geodata.scenario import NewStation, Scenario, scenarios_from_json
 from geodata.site_plan import SitePlan
 
 __all__ = [
+    "CLICK_MODES",
     "MANUAL_KEY",
+    "REMOVED_KEY",
     "SCENARIOS_KEY",
     "clear_manual_stations",
     "note_station_click",
@@ -47,6 +49,7 @@ __all__ = [
 
 SCENARIOS_KEY = "alloc_scenarios"
 MANUAL_KEY = "alloc_manual"  # (lon, lat) of the stations placed by clicking the map, in order
+REMOVED_KEY = "alloc_removed"  # station_id of the stations closed by clicking the map
 CLICK_KEY = "alloc_last_click"
 
 
@@ -160,32 +163,54 @@ def scenario_markers(scenario: Scenario, plan: SitePlan) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------- stations placed by hand
 
 
-def note_station_click(out: Mapping | None, placing: bool) -> bool:
-    """Record a new click on the scenario map as a station placed by hand; whether one was placed."""
+CLICK_MODES = ("off", "add", "remove")
+"""What a click on the scenario map does: nothing, place a station, or close the station nearest to it."""
+
+
+def note_station_click(out: Mapping | None, mode: str, nearest: Callable[[float, float], str | None]) -> bool:
+    """Turn a new click on the scenario map into a station placed or closed; whether anything changed.
+
+    Parameters
+    ----------
+    out
+        What the map returned (``last_clicked``).
+    mode
+        One of :data:`CLICK_MODES`.
+    nearest
+        ``(lon, lat) -> station_id`` of a station near the click, or None.
+    """
     click = (out or {}).get("last_clicked")
     if not click or click == st.session_state.get(CLICK_KEY):
         return False
     st.session_state[CLICK_KEY] = click
-    if not placing:
-        return False
-    placed = list(st.session_state.get(MANUAL_KEY) or [])
-    placed.append((float(click["lng"]), float(click["lat"])))
-    st.session_state[MANUAL_KEY] = placed
-    return True
+    lon, lat = float(click["lng"]), float(click["lat"])
+    if mode == "add":
+        st.session_state[MANUAL_KEY] = [*(st.session_state.get(MANUAL_KEY) or []), (lon, lat)]
+        return True
+    if mode == "remove":
+        station = nearest(lon, lat)
+        closed = list(st.session_state.get(REMOVED_KEY) or [])
+        if station is None or station in closed:
+            return False
+        st.session_state[REMOVED_KEY] = [*closed, station]
+        return True
+    return False
 
 
 def clear_manual_stations() -> None:
-    """Forget the stations placed by hand (a button callback)."""
+    """Forget the stations placed or closed by hand (a button callback)."""
     st.session_state[MANUAL_KEY] = []
+    st.session_state[REMOVED_KEY] = []
 
 
 def with_manual_stations(scenario: Scenario, staff: float) -> Scenario:
-    """The scenario plus the stations placed by clicking the map (ids ``manual-1``, ``manual-2``...)."""
+    """The scenario plus the stations placed (ids ``manual-1``...) and closed by clicking the map."""
     placed = st.session_state.get(MANUAL_KEY) or []
-    if not placed:
+    closed = tuple(st.session_state.get(REMOVED_KEY) or [])
+    if not placed and not closed:
         return scenario
     manual = tuple(NewStation(f"manual-{i}", x, y, float(staff)) for i, (x, y) in enumerate(placed, start=1))
-    return replace(scenario, added=scenario.added + manual)
+    return replace(scenario, added=scenario.added + manual, removed=scenario.removed + closed)
 
 
 # --------------------------------------------------------------------------- kept scenarios

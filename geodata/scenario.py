@@ -25,7 +25,7 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
-from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M, require_stations
+from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M, analysis_crs, require_stations
 from geodata.errors import DataError
 from geodata.schema import Dataset
 from geodata.site_plan import add_stations, area_of_points
@@ -44,6 +44,7 @@ __all__ = [
     "scenario_from_sites",
     "scenarios_from_json",
     "scenarios_json",
+    "station_near",
 ]
 
 TOP_N = 50
@@ -230,6 +231,22 @@ def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
         frame["staff"] = wanted.where(wanted.notna(), frame["staff"]).astype(float)
         edited = replace(edited, stations=frame)
     return edited
+
+
+def station_near(dataset: Dataset, lon: float, lat: float, *, within_m: float = 500.0) -> str | None:
+    """The ``station_id`` of the located station nearest to a WGS84 point, if within ``within_m`` metres."""
+    stations = require_stations(dataset)
+    crs = analysis_crs(dataset.areas)
+    geoms = stations.geometry.to_crs(crs)
+    located = ~(geoms.is_empty | geoms.isna()).to_numpy()
+    if not located.any():
+        return None
+    here = gpd.GeoSeries([shapely.Point(lon, lat)], crs=4326).to_crs(crs).iloc[0]
+    distance = geoms[located].distance(here).to_numpy()
+    best = int(distance.argmin())
+    if distance[best] > within_m:
+        return None
+    return str(stations["station_id"].to_numpy()[located][best])
 
 
 # --------------------------------------------------------------------------- evaluating

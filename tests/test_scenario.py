@@ -21,6 +21,7 @@ from geodata.scenario import (
     save_scenarios,
     scenario_from_sites,
     scenarios_from_json,
+    station_near,
 )
 from geodata.schema import Dataset
 from geodata.site_plan import plan_sites
@@ -145,3 +146,11 @@ def test_an_optimised_plan_becomes_a_scenario():
     deltas = compare(evaluate(dataset), evaluate(apply_scenario(dataset, scenario)))
     assert deltas["covered_population"]["after"] == pytest.approx(plan.summary["covered_after"])
     assert json.loads(json.dumps(scenario.to_dict()))["added"][0]["staff"] == 2.0
+
+
+def test_station_near_finds_the_closest_station_within_the_limit():
+    dataset = make_dataset()
+    lon, lat = _utm_point(3100, 1000)  # 100 m from S1 at (3000, 1000)
+    assert station_near(dataset, lon, lat) == "S1"
+    assert station_near(dataset, lon, lat, within_m=50) is None
+    assert station_near(dataset, *_utm_point(9000, 1000)) is None  # C3 has no station

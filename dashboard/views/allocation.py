@@ -13,7 +13,9 @@ from streamlit_folium import st_folium
 
 from dashboard.allocationmap import allocation_groups, focus_bounds
 from dashboard.allocationview import (
+    CLICK_MODES,
     MANUAL_KEY,
+    REMOVED_KEY,
     SCENARIOS_KEY,
     clear_manual_stations,
     delta_rows,
@@ -46,6 +48,7 @@ from geodata.scenario import (
     evaluate,
     scenario_from_sites,
     scenarios_json,
+    station_near,
 )
 from geodata.site_plan import OBJECTIVES, SitePlan, plan_sites
 from geodata.staffing import StaffPlan, plan_staff
@@ -153,6 +156,8 @@ def _maps(
     layers, shapes = map_layers(source), shape_files(source)
     unit = t(f"alloc.unit.{weight}")
     focus = focus_bounds(markers)  # both maps zoom to the new stations
+    stations = load_cached(source).dataset.stations
+    closed = stations[stations["station_id"].astype(str).isin(chosen.removed).to_numpy()]
     left, right = st.columns(2)
     for column, ranked, added, key, title in (
         (left, baseline.ranked, None, "alloc_map_before", t("alloc.baseline")),
@@ -166,24 +171,37 @@ def _maps(
                 height=MAP_HEIGHT,
                 use_container_width=True,
                 feature_group_to_add=allocation_groups(
-                    layers, ranked, lang=lang, added=added, gain_unit=unit, focus=focus
+                    layers,
+                    ranked,
+                    lang=lang,
+                    added=added,
+                    gain_unit=unit,
+                    focus=focus,
+                    removed=None if added is None else closed,
                 ),
                 layer_control=folium.LayerControl(collapsed=True, position="topright"),
                 returned_objects=["last_clicked"] if added is not None else [],
             )
     st.caption(t("alloc.map_caption"))
     a, b = st.columns([3, 1])
-    a.toggle(t("alloc.click_add"), key="alloc_click_add", help=t("alloc.click_add_help"))
-    placed = len(st.session_state.get(MANUAL_KEY) or [])
+    a.radio(
+        t("alloc.click_mode"),
+        CLICK_MODES,
+        key="alloc_click_mode",
+        horizontal=True,
+        format_func=lambda m: t(f"alloc.click.{m}", lang),
+        help=t("alloc.click_help"),
+    )
+    placed = len(st.session_state.get(MANUAL_KEY) or []) + len(st.session_state.get(REMOVED_KEY) or [])
     if placed:
         b.button(t("alloc.clear_manual", n=placed), key="alloc_clear_manual", on_click=clear_manual_stations)
 
 
-def _map_click() -> None:
-    """Place a station where the right-hand map was clicked, when placing is switched on."""
-    if note_station_click(
-        st.session_state.get("alloc_map_after"), bool(st.session_state.get("alloc_click_add"))
-    ):
+def _map_click(source: str) -> None:
+    """Place or close a station where the right-hand map was clicked, as the click mode says."""
+    dataset = load_cached(source).dataset
+    mode = st.session_state.get("alloc_click_mode") or "off"
+    if note_station_click(st.session_state.get("alloc_map_after"), mode, partial(station_near, dataset)):
         st.rerun()
 
 
@@ -357,7 +375,7 @@ def main() -> None:
     deltas = compare(baseline, scenario)
     _tiles(deltas, lang)
     _maps(source, baseline, scenario, chosen, scenario_markers(chosen, plan), weight, lang)
-    _map_click()
+    _map_click(source)
     st.subheader(t("alloc.sites"))
     table = sites_table(plan.sites, baseline.ranked, weight, lang)
     st.dataframe(table, hide_index=True)

@@ -138,13 +138,14 @@ def test_demo_city_page_states_the_covered_population_gained(monkeypatch):
 def test_clicking_the_scenario_map_places_a_station(open_page, tiny_folder):
     plain = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1)
     click = {"last_clicked": {"lat": 43.81, "lng": 125.315}}  # the middle of C2, which has no station
-    at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1, alloc_click_add=True, alloc_map_after=click)
+    at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1, alloc_click_mode="add", alloc_map_after=click
+    )
     assert not at.exception, at.exception
     assert at.session_state["alloc_manual"] == [(125.315, 43.81)]
     staff = "Staff per 10,000 residents"  # 6 staff today, 2 at the optimiser's site, 2 at the clicked one
     assert {m.label: m.value for m in plain.metric}[staff] == "22.9"  # 8 staff for 3,500 residents
     assert {m.label: m.value for m in at.metric}[staff] == "28.6"  # 10 staff
-    assert at.button(key="alloc_clear_manual").label == "Remove the 1 stations placed by hand"
+    assert at.button(key="alloc_clear_manual").label == "Undo the 1 changes made by clicking"
     at.button(key="alloc_clear_manual").click().run()
     assert at.session_state["alloc_manual"] == []
     # a click with placing switched off places nothing
@@ -161,3 +162,15 @@ def test_staff_changes_become_a_scenario(open_page, tiny_folder):
     scenario = next(iter(kept.values()))
     assert scenario.name.endswith("+ 2 staff") and len(scenario.added) == 1
     assert sum(scenario.staff.values()) > 0
+
+
+def test_clicking_near_a_station_closes_it(open_page, tiny_folder):
+    near = {"last_clicked": {"lat": 43.8101, "lng": 125.3301}}  # about 15 m from 太平村工作站 (S-3, 3 staff)
+    at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1, alloc_click_mode="remove", alloc_map_after=near)
+    assert not at.exception, at.exception
+    assert at.session_state["alloc_removed"] == ["S-3"]
+    staff = {m.label: m.value for m in at.metric}["Staff per 10,000 residents"]
+    assert staff == "14.3"  # 6 - 3 + 2 at the optimiser's site = 5 staff for 3,500 residents
+    far = {"last_clicked": {"lat": 43.9, "lng": 125.5}}  # no station within 500 m: nothing closes
+    at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1, alloc_click_mode="remove", alloc_map_after=far)
+    assert not (at.session_state["alloc_removed"] if "alloc_removed" in at.session_state else [])
