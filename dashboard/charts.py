@@ -13,7 +13,7 @@ import pandas as pd
 
 from dashboard.i18n import translate
 
-__all__ = ["category_chart", "weekly_chart"]
+__all__ = ["category_chart", "curve_chart", "weekly_chart"]
 
 RECEIVED_COLOUR = "#1f5a96"
 RESOLVED_COLOUR = "#2ca25f"
@@ -94,5 +94,33 @@ def weekly_chart(weekly: pd.DataFrame, lang: str) -> alt.Chart:
                                             range=[RECEIVED_COLOUR, RESOLVED_COLOUR])),
             tooltip=[alt.Tooltip(f"{week}:T", format="%Y-%m-%d"), alt.Tooltip(f"{series}:N"),
                      alt.Tooltip(f"{cases}:Q", format=",")],
+        )
+    )
+
+
+def curve_chart(curve: list[float], before: float, unit: str, lang: str) -> alt.Chart:
+    """Line and points: the most a model can cover with p = 1 .. P new stations, from today's coverage.
+
+    Parameters
+    ----------
+    curve
+        Covered weight for p = 1 .. P (``summary["curve"]`` of a site plan).
+    before
+        Covered weight today (drawn at p = 0).
+    unit
+        What is covered, translated (e.g. "residents").
+    lang
+        Interface language code.
+    """
+    stations = translate("charts.new_stations", lang)
+    covered = translate("charts.covered", lang, unit=unit)
+    data = pd.DataFrame({stations: range(len(curve) + 1), covered: [before, *curve]})
+    return (
+        alt.Chart(data, title=translate("charts.curve_title", lang))
+        .mark_line(point=True, color=RECEIVED_COLOUR)
+        .encode(
+            x=alt.X(f"{stations}:Q", title=stations, axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y(f"{covered}:Q", title=covered, scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip(f"{stations}:Q"), alt.Tooltip(f"{covered}:Q", format=",.0f")],
         )
     )

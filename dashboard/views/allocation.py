@@ -33,6 +33,7 @@ from dashboard.allocationview import (
     summary_html,
     with_manual_stations,
 )
+from dashboard.charts import curve_chart
 from dashboard.gapmap import gap_base_map
 from dashboard.i18n import current_lang, format_number, t
 from dashboard.mapcache import map_layers, shape_files
@@ -65,6 +66,18 @@ CURRENT = ""  # the compare box's entry for the optimiser's result (a kept scena
 def _plan(source: str, objective: str, weight: str, add: int, time_limit: float) -> SitePlan:
     return plan_sites(
         load_cached(source).dataset, add=add, objective=objective, weight=weight, time_limit_s=time_limit
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _curve(source: str, weight: str, add: int, time_limit: float) -> SitePlan:
+    return plan_sites(
+        load_cached(source).dataset,
+        add=add,
+        objective="mclp",
+        weight=weight,
+        time_limit_s=time_limit,
+        curve=True,
     )
 
 
@@ -203,6 +216,27 @@ def _map_click(source: str) -> None:
     mode = st.session_state.get("alloc_click_mode") or "off"
     if note_station_click(st.session_state.get("alloc_map_after"), mode, partial(station_near, dataset)):
         st.rerun()
+
+
+def _curve_section(source: str, plan: SitePlan, lang: str) -> None:
+    summary = plan.summary
+    if summary["objective"] != "mclp":
+        return
+    with st.expander(t("alloc.curve")):
+        st.caption(t("alloc.curve_caption"))
+        if st.button(t("alloc.curve_run"), key="alloc_curve_run"):
+            st.session_state["alloc_curve"] = True
+        if st.session_state.get("alloc_curve"):
+            with st.spinner(t("alloc.solving")):
+                curved = _curve(
+                    source,
+                    summary["weight"],
+                    summary["sites_added"] or 1,
+                    st.session_state.get("alloc_time_limit", 30),
+                )
+            before = curved.summary["model_value"] - float(curved.sites["gain"].sum())
+            unit = t(f"alloc.unit.{summary['weight']}", lang)
+            st.altair_chart(curve_chart(curved.summary["curve"], before, unit, lang), width="stretch")
 
 
 def _keep_clicked(current: Scenario) -> None:
@@ -379,6 +413,7 @@ def main() -> None:
     st.subheader(t("alloc.sites"))
     table = sites_table(plan.sites, baseline.ranked, weight, lang)
     st.dataframe(table, hide_index=True)
+    _curve_section(source, plan, lang)
     _keep(current)
     _exports(plan, deltas, table, dataset, lang)
     _scenario_files(lang)

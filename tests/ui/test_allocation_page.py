@@ -174,3 +174,14 @@ def test_clicking_near_a_station_closes_it(open_page, tiny_folder):
     far = {"last_clicked": {"lat": 43.9, "lng": 125.5}}  # no station within 500 m: nothing closes
     at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1, alloc_click_mode="remove", alloc_map_after=far)
     assert not (at.session_state["alloc_removed"] if "alloc_removed" in at.session_state else [])
+
+
+def test_the_marginal_curve_on_request(open_page, tiny_folder):
+    at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=2)
+    assert not at.get("vega_lite_chart")
+    at.button(key="alloc_curve_run").click().run()
+    assert not at.exception, at.exception
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1
+    spec = charts[0].proto.spec
+    assert "The most new stations can reach (model)" in spec and "Within reach (residents)" in spec
