@@ -45,7 +45,7 @@ def test_page_runs_states_the_gain_and_shows_both_maps(open_page, tiny_folder, l
     assert not at.exception, at.exception
     assert [x.value for x in at.title] == [TITLES[lang]]
     statement = at.success[0].value
-    expected = r"新建 1 个工作站，服务半径内可多覆盖 [\d,]+ 人" if lang == "zh_CN" else r"1 new stations would bring [\d,]+ more residents"
+    expected = r"新建 1 个工作站，服务半径内可多覆盖 [\d,]+ 人" if lang == "zh_CN" else r"New stations \(1\) would bring [\d,]+ more residents"
     assert re.search(expected, statement), statement
     assert len(at.metric) >= 4
     sites = at.dataframe[0].value
@@ -88,7 +88,7 @@ def test_helpers_on_the_tiny_dataset(tiny, script_name):
         "Leave the top 50 underserved",
     ]
     assert rows[2][3] == f"{deltas['access_per_10k']['change']:+,.1f}"
-    assert gain_statement(plan.summary, "en").startswith("1 new stations would bring")
+    assert gain_statement(plan.summary, "en").startswith("New stations (1) would bring")
     table = sites_table(plan.sites, baseline.ranked, "population", "zh_CN")
     assert list(table.columns)[:3] == ["顺序", "站址", "新增覆盖（人）"]
     page = summary_html(plan=plan, deltas=deltas, table=table, dataset_name=script_name, as_of=tiny.as_of, lang="zh_CN")
@@ -145,7 +145,7 @@ def test_clicking_the_scenario_map_places_a_station(open_page, tiny_folder):
     staff = "Staff per 10,000 residents"  # 6 staff today, 2 at the optimiser's site, 2 at the clicked one
     assert {m.label: m.value for m in plain.metric}[staff] == "22.9"  # 8 staff for 3,500 residents
     assert {m.label: m.value for m in at.metric}[staff] == "28.6"  # 10 staff
-    assert at.button(key="alloc_clear_manual").label == "Undo the 1 changes made by clicking"
+    assert at.button(key="alloc_clear_manual").label == "Undo the changes made by clicking (1)"
     at.button(key="alloc_clear_manual").click().run()
     assert at.session_state["alloc_manual"] == []
     # a click with placing switched off places nothing
