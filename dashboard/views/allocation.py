@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 
-import pandas as pd
 import streamlit as st
 
 import folium
 from streamlit_folium import st_folium
 
 from dashboard.allocationmap import allocation_groups, focus_bounds
+from dashboard.allocationpanels import (
+    curve_panel,
+    export_panel,
+    keep_panel,
+    pairing_panel,
+    scenario_panel,
+    staff_panel,
+)
 from dashboard.allocationview import (
     CLICK_MODES,
     MANUAL_KEY,
@@ -20,27 +26,18 @@ from dashboard.allocationview import (
     clear_manual_stations,
     delta_rows,
     gain_statement,
-    keep_scenario,
     kept_scenarios,
-    load_scenarios_upload,
     note_station_click,
-    pairing_table,
-    scenario_line,
     scenario_markers,
     sites_table,
-    staff_table,
     status_note,
-    summary_html,
     with_manual_stations,
 )
-from dashboard.charts import curve_chart
 from dashboard.gapmap import gap_base_map
 from dashboard.i18n import current_lang, format_number, t
 from dashboard.mapcache import map_layers, shape_files
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown
 from geodata.errors import AtlasError
-from geodata.export import to_csv_bytes
-from geodata.pairing import DEFAULT_CAPACITY_PER_STAFF, Pairing, pair_households
 from geodata.scenario import (
     Evaluation,
     Scenario,
@@ -48,11 +45,9 @@ from geodata.scenario import (
     compare,
     evaluate,
     scenario_from_sites,
-    scenarios_json,
     station_near,
 )
 from geodata.site_plan import OBJECTIVES, SitePlan, plan_sites
-from geodata.staffing import StaffPlan, plan_staff
 
 MAP_HEIGHT = 460
 WEIGHTS = ("population", "cases", "vulnerable")
@@ -69,32 +64,10 @@ def _plan(source: str, objective: str, weight: str, add: int, time_limit: float)
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _curve(source: str, weight: str, add: int, time_limit: float) -> SitePlan:
-    return plan_sites(
-        load_cached(source).dataset,
-        add=add,
-        objective="mclp",
-        weight=weight,
-        time_limit_s=time_limit,
-        curve=True,
-    )
-
-
 @st.cache_data(show_spinner=False, max_entries=16, hash_funcs={Scenario: lambda s: repr(s.to_dict())})
 def _evaluate(source: str, scenario: Scenario | None) -> Evaluation:
     dataset = load_cached(source).dataset
     return evaluate(dataset if scenario is None else apply_scenario(dataset, scenario))
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _staff(source: str, extra: int) -> StaffPlan:
-    return plan_staff(load_cached(source).dataset, extra=extra)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _pairing(source: str, capacity: float) -> Pairing:
-    return pair_households(load_cached(source).dataset, capacity_per_staff=capacity)
 
 
 # --------------------------------------------------------------------------- sections
@@ -218,172 +191,6 @@ def _map_click(source: str) -> None:
         st.rerun()
 
 
-def _curve_section(source: str, plan: SitePlan, lang: str) -> None:
-    summary = plan.summary
-    if summary["objective"] != "mclp":
-        return
-    with st.expander(t("alloc.curve")):
-        st.caption(t("alloc.curve_caption"))
-        if st.button(t("alloc.curve_run"), key="alloc_curve_run"):
-            st.session_state["alloc_curve"] = True
-        if st.session_state.get("alloc_curve"):
-            with st.spinner(t("alloc.solving")):
-                curved = _curve(
-                    source,
-                    summary["weight"],
-                    summary["sites_added"] or 1,
-                    st.session_state.get("alloc_time_limit", 30),
-                )
-            before = curved.summary["model_value"] - float(curved.sites["gain"].sum())
-            unit = t(f"alloc.unit.{summary['weight']}", lang)
-            st.altair_chart(curve_chart(curved.summary["curve"], before, unit, lang), width="stretch")
-
-
-def _keep_clicked(current: Scenario) -> None:
-    """Button callback: runs before the script, so the new scenario is in this run's lists."""
-    name = str(st.session_state.get("alloc_keep_name") or "").strip() or current.name
-    kept = keep_scenario(Scenario(name, current.added, note=current.note))
-    st.session_state["alloc_keep_result"] = ("alloc.kept" if kept else "alloc.name_taken", name)
-
-
-def _keep(current: Scenario) -> None:
-    a, b = st.columns([3, 1])
-    a.text_input(t("alloc.keep_name"), current.name, key="alloc_keep_name")
-    b.button(t("alloc.keep"), key="alloc_keep", on_click=_keep_clicked, args=(current,))
-    result = st.session_state.pop("alloc_keep_result", None)
-    if result is not None:
-        key, name = result
-        (st.success if key == "alloc.kept" else st.error)(t(key, name=name))
-
-
-def _scenario_files(lang: str) -> None:
-    st.subheader(t("alloc.scenarios"))
-    kept = kept_scenarios()
-    if not kept:
-        st.info(t("alloc.scenarios_empty"))
-    for name, scenario in list(kept.items()):
-        a, b = st.columns([4, 1])
-        a.markdown(f"- {scenario_line(scenario, lang)}")
-        if b.button(t("alloc.forget", name=name), key=f"alloc_forget_{name}"):
-            del kept[name]
-            st.rerun()
-    st.download_button(
-        t("alloc.save"),
-        scenarios_json(kept.values()).encode("utf-8"),
-        "scenarios.json",
-        "application/json",
-        key="alloc_save",
-        disabled=not kept,
-    )
-    upload = st.file_uploader(t("alloc.load"), type=["json"], key="alloc_load")
-    if upload is not None and st.session_state.get("alloc_loaded") != upload.file_id:
-        try:
-            n = load_scenarios_upload(upload.getvalue(), upload.name)
-        except AtlasError as exc:
-            st.error(t("alloc.load_failed", file=upload.name, message=str(exc)))
-        else:
-            st.session_state["alloc_loaded"] = upload.file_id
-            st.success(t("alloc.loaded", n=n, file=upload.name))
-            st.rerun()
-
-
-def _exports(plan: SitePlan, deltas: dict, table: pd.DataFrame, dataset, lang: str) -> None:
-    st.subheader(t("alloc.export"))
-    a, b, c = st.columns(3)
-    frame = plan.sites[["site_id", "order", "gain", "area_id", "x", "y"]]
-    a.download_button(
-        t("alloc.sites_csv"),
-        partial(to_csv_bytes, pd.DataFrame(frame)),
-        "sites.csv",
-        "text/csv",
-        key="alloc_csv",
-    )
-    b.download_button(
-        t("alloc.sites_geojson"),
-        plan.sites.to_json(drop_id=True).encode("utf-8"),
-        "sites.geojson",
-        "application/geo+json",
-        key="alloc_geojson",
-    )
-    c.download_button(
-        t("alloc.summary_html"),
-        partial(
-            summary_html,
-            plan=plan,
-            deltas=deltas,
-            table=table,
-            dataset_name=dataset.name,
-            as_of=dataset.today(),
-            lang=lang,
-        ),
-        "allocation-summary.html",
-        "text/html",
-        key="alloc_summary",
-    )
-
-
-def _keep_staff(chosen: Scenario, plan: StaffPlan, extra: int) -> None:
-    """Button callback: keep the compared scenario plus these staff changes as a new scenario."""
-    name = t("alloc.staff_scenario", name=chosen.name, n=extra)
-    changed = plan.stations[plan.stations["change"] != 0]
-    staff = dict(zip(changed.index.astype(str), changed["staff_after"].astype(float), strict=True))
-    kept = keep_scenario(replace(chosen, name=name, staff={**chosen.staff, **staff}))
-    st.session_state["alloc_staff_result"] = ("alloc.kept" if kept else "alloc.name_taken", name)
-
-
-def _staff_section(source: str, chosen: Scenario, lang: str) -> None:
-    with st.expander(t("alloc.staff_title")):
-        st.caption(t("alloc.staff_caption"))
-        extra = int(st.number_input(t("alloc.staff_extra"), 0, 2000, 100, step=10, key="alloc_staff_extra"))
-        plan = _staff(source, extra)
-        a, b = st.columns(2)
-        s = plan.summary
-        a.metric(
-            t("alloc.staff_max"),
-            format_number(s["max_pressure_after"], lang, digits=1),
-            f"{s['max_pressure_after'] - s['max_pressure_before']:+.1f}",
-            delta_color="inverse",
-        )
-        b.metric(
-            t("alloc.staff_spread"),
-            format_number(s["spread_after"], lang),
-            f"{s['spread_after'] - s['spread_before']:+,.0f}",
-            delta_color="inverse",
-        )
-        st.dataframe(staff_table(plan.districts, lang), hide_index=True)
-        st.button(
-            t("alloc.staff_add"),
-            key="alloc_staff_keep",
-            on_click=_keep_staff,
-            args=(chosen, plan, extra),
-            disabled=extra == 0,
-        )
-        result = st.session_state.pop("alloc_staff_result", None)
-        if result is not None:
-            key, name = result
-            (st.success if key == "alloc.kept" else st.error)(t(key, name=name))
-
-
-def _pair_section(source: str, ranked: pd.DataFrame, lang: str) -> None:
-    with st.expander(t("alloc.pair_title")):
-        st.caption(t("alloc.pair_caption"))
-        capacity = st.number_input(
-            t("alloc.pair_capacity"), 1, 100, DEFAULT_CAPACITY_PER_STAFF, key="alloc_capacity"
-        )
-        pairing = _pairing(source, float(capacity))
-        s = pairing.summary
-        a, b, c = st.columns(3)
-        a.metric(t("alloc.pair_paired"), format_number(s["paired"], lang))
-        b.metric(t("alloc.pair_unpaired"), format_number(s["unpaired"], lang))
-        mean = s["total_distance_m"] / s["paired"] if s["paired"] else float("nan")
-        c.metric(t("alloc.pair_distance"), t("unit.metres", n=format_number(mean, lang)))
-        if pairing.unpaired.empty:
-            st.success(t("alloc.pair_all"))
-        else:
-            st.markdown(f"**{t('alloc.pair_short')}**")
-            st.dataframe(pairing_table(pairing.unpaired, ranked, lang), hide_index=True)
-
-
 def main() -> None:
     """Draw the page."""
     lang = current_lang()
@@ -413,12 +220,12 @@ def main() -> None:
     st.subheader(t("alloc.sites"))
     table = sites_table(plan.sites, baseline.ranked, weight, lang)
     st.dataframe(table, hide_index=True)
-    _curve_section(source, plan, lang)
-    _keep(current)
-    _exports(plan, deltas, table, dataset, lang)
-    _scenario_files(lang)
-    _staff_section(source, chosen, lang)
-    _pair_section(source, baseline.ranked, lang)
+    curve_panel(source, plan, lang)
+    keep_panel(current)
+    export_panel(plan, deltas, table, dataset, lang)
+    scenario_panel(lang)
+    staff_panel(source, chosen, lang)
+    pairing_panel(source, baseline.ranked, lang)
 
 
 main()
