@@ -90,6 +90,21 @@ def _tooltip(order: int, gain: float, unit: str, lang: str) -> str:
     return translate("alloc.map_new_station", lang, n=order, gain=format_number(gain, lang), unit=unit)
 
 
+def _markers(group: folium.FeatureGroup, points, labels, colour: str, radius: int) -> None:
+    """Round markers in one colour with an escaped tooltip each."""
+    for point, label in zip(points, escape_all(labels), strict=True):
+        folium.CircleMarker(
+            location=(point.y, point.x),
+            radius=radius,
+            color="#ffffff",
+            weight=2,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.95,
+            tooltip=label,
+        ).add_to(group)
+
+
 def allocation_groups(
     layers: MapLayers,
     ranked,
@@ -126,45 +141,23 @@ def allocation_groups(
     LayerGroups
         For a base map from :func:`dashboard.gapmap.gap_base_map`.
     """
-    extra = []
+    extra: list[tuple] = []
     groups_before: LayerGroups = LayerGroups()
     if added is not None and len(added):
-        name = translate("alloc.layer_new", lang)
-        group = groups_before.new(name)
-        labels = escape_all(
+        labels = [
             _tooltip(int(o), float(g), gain_unit, lang)
             for o, g in zip(added["order"], added["gain"], strict=True)
-        )
-        for point, label in zip(added.geometry, labels, strict=True):
-            folium.CircleMarker(
-                location=(point.y, point.x),
-                radius=8,
-                color="#ffffff",
-                weight=2,
-                fill=True,
-                fill_color=NEW_STATION_COLOUR,
-                fill_opacity=0.95,
-                tooltip=label,
-            ).add_to(group)
+        ]
+        name = translate("alloc.layer_new", lang)
+        _markers(groups_before.new(name), added.geometry, labels, NEW_STATION_COLOUR, 8)
         extra.append(("new_stations", name, [(swatch_dot(NEW_STATION_COLOUR, 7), "")]))
+    if removed is not None and len(removed):
+        name = translate("alloc.layer_removed", lang)
+        _markers(groups_before.new(name), removed.geometry, removed["name"], REMOVED_STATION_COLOUR, 7)
+        extra.append(("removed_stations", name, [(swatch_dot(REMOVED_STATION_COLOUR, 6), "")]))
     groups = gap_groups(
         layers, ranked, measure="covered_share", lang=lang, uppers=COVERED_UPPERS, legend_extra=extra
     )
-    if removed is not None and len(removed):
-        name = translate("alloc.layer_removed", lang)
-        group = groups_before.new(name)
-        for point, label in zip(removed.geometry, escape_all(removed["name"]), strict=True):
-            folium.CircleMarker(
-                location=(point.y, point.x),
-                radius=7,
-                color="#ffffff",
-                weight=2,
-                fill=True,
-                fill_color=REMOVED_STATION_COLOUR,
-                fill_opacity=0.95,
-                tooltip=label,
-            ).add_to(group)
-        extra.append(("removed_stations", name, [(swatch_dot(REMOVED_STATION_COLOUR, 6), "")]))
     if focus is not None:
         FitBounds(focus).add_to(groups_before.new("focus", control=False))
     for group in groups_before:

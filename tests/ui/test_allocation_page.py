@@ -104,6 +104,14 @@ def test_helpers_on_the_tiny_dataset(tiny, script_name):
     html = base.get_root().render()
     assert "New stations (in the order chosen)" in html and "New station 1:" in html
     assert "0 – 20" in html and "80 – 100" in html  # the fixed classes shared by both maps
+    closed = tiny.stations.iloc[[2]].copy()
+    groups = allocation_groups(prepare_layers(tiny), baseline.ranked, lang="zh_CN", removed=closed)
+    base = gap_base_map(prepare_layers(tiny), ShapeFiles("/app/static/data/c.json", "/app/static/data/d.json"))
+    for group in groups:
+        group.add_to(base)
+    html = base.get_root().render()
+    assert "撤销的工作站" in html  # its legend entry (the layer control is not on this bare map)
+    assert "太平村工作站" in html
 
 
 def test_scenario_upload_adds_and_reports_bad_files(monkeypatch):
