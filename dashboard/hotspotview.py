@@ -20,7 +20,7 @@ from dashboard.maps import MapLayers
 from geodata.hotspots import CaseCells, case_mask
 from geodata.kpis import KpiReport, league_table
 
-__all__ = ["Filters", "Scope", "scope_mask", "league_rows", "selected_shape"]
+__all__ = ["Filters", "Scope", "league_rows", "rise_rows", "scope_mask", "selected_shape"]
 
 
 class Filters(NamedTuple):
@@ -78,6 +78,32 @@ def selected_shape(layers: MapLayers, scope: Scope) -> dict | None:
         if scope.key in names:
             return layers.shapes["districts"][names.index(scope.key)]
     return None
+
+
+def rise_rows(districts: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The districts of a period comparison as shown: significant rises first, then by change.
+
+    Parameters
+    ----------
+    districts
+        :attr:`geodata.hotspots.PeriodComparison.districts`.
+    lang
+        Interface language code.
+    """
+    shown = districts.sort_values(["significant_rise", "change"], ascending=[False, False])
+
+    def tr(key: str) -> str:
+        return translate(f"hotspots.rise_col_{key}", lang)
+
+    return pd.DataFrame({
+        tr("district"): shown["district"].astype(str).to_numpy(),
+        tr("cases"): shown["cases"].to_numpy(dtype=int),
+        tr("before"): shown["cases_before"].to_numpy(dtype=int),
+        tr("change"): shown["change"].to_numpy(dtype=int),
+        tr("q"): shown["q_value"].round(3).to_numpy(),
+        tr("significant"): [translate("hotspots.rise_yes" if s else "hotspots.rise_no", lang)
+                            for s in shown["significant_rise"]],
+    })
 
 
 def league_rows(report: KpiReport, level: str, min_cases: int, lang: str) -> pd.DataFrame:

@@ -15,13 +15,21 @@ from streamlit_folium import st_folium
 
 from dashboard.charts import category_chart, weekly_chart
 from dashboard.hotspotmap import hotspot_groups
-from dashboard.hotspotview import Filters, Scope, league_rows, scope_mask, selected_shape
+from dashboard.hotspotview import Filters, Scope, league_rows, rise_rows, scope_mask, selected_shape
 from dashboard.i18n import current_lang, format_number, format_percent, t
 from dashboard.mapcache import map_layers, shape_files
 from dashboard.shapes import static_base_map
 from dashboard.sidebar import load_cached, page_dataset
 from geodata.errors import AtlasError
-from geodata.hotspots import CaseCells, case_cells, count_cells, hotspots
+from geodata.hotspots import (
+    BASELINES,
+    CaseCells,
+    PeriodComparison,
+    case_cells,
+    compare_periods,
+    count_cells,
+    hotspots,
+)
 from geodata.kpis import KpiReport, category_breakdown, service_kpis, weekly_counts
 from geodata.overview import area_at
 from geodata.schema import CATEGORIES, STATUSES, Dataset
@@ -62,6 +70,13 @@ def _kpis(source: str, f: Filters, scope: Scope) -> tuple[KpiReport, pd.DataFram
     return (service_kpis(dataset, since=f.since, until=f.until),
             weekly_counts(dataset, since=f.since, until=f.until),
             category_breakdown(dataset, since=f.since, until=f.until))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _rises(source: str, f: Filters, baseline: str) -> PeriodComparison:
+    return compare_periods(_cells(source, f.resolution), since=f.since, until=f.until, baseline=baseline,
+                           categories=f.categories or None, statuses=f.statuses or None,
+                           districts=(f.district,) if f.district else None)
 
 
 # --------------------------------------------------------------------------- widgets
@@ -180,6 +195,23 @@ def _league(report: KpiReport, min_cases: int, lang: str) -> None:
     st.dataframe(league_rows(report, level, min_cases, lang), hide_index=True)
 
 
+def _rise_section(source: str, f: Filters, lang: str) -> None:
+    st.subheader(t("hotspots.rises"))
+    baseline = st.radio(t("hotspots.rise_baseline"), BASELINES, horizontal=True, key="hs_baseline",
+                        format_func=lambda b: t(f"hotspots.baseline_{b}", lang))
+    try:
+        rises = _rises(source, f, baseline)
+    except AtlasError as exc:
+        st.info(t("hotspots.rise_unavailable", message=str(exc)))
+        return
+    first, last = rises.baseline_window
+    rising = int(rises.cells["significant_rise"].sum())
+    st.caption(t("hotspots.rise_caption", since=first.isoformat(), until=last.isoformat(),
+                 before=format_number(rises.cases_before, lang), now=format_number(rises.cases, lang),
+                 cells=format_number(rising, lang)))
+    st.dataframe(rise_rows(rises.districts, lang), hide_index=True)
+
+
 def main() -> None:
     """Draw the page."""
     lang = current_lang()
@@ -208,6 +240,7 @@ def main() -> None:
     with chart_col:
         _charts(report, weekly, breakdown, scope, lang)
     _league(report, f.min_cases, lang)
+    _rise_section(source, f, lang)
 
 
 main()

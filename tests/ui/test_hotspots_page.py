@@ -155,3 +155,21 @@ def test_winter_utilities_hotspot_on_the_demo_city(monkeypatch):
     caption = next(c.value for c in at.caption if "hexagons among" in c.value)
     hot_summer = int(caption.split(" hot")[0].replace(",", ""))
     assert hot_winter >= 3 and hot_summer == 0
+
+
+def test_rises_against_the_previous_period(open_page, tiny_folder):
+    import datetime as dt
+
+    window = (dt.date(2008, 3, 1), dt.date(2008, 4, 30))  # baseline 2007-12-31 .. 2008-02-29
+    at = open_page(tiny_folder, "views/hotspots.py", "en", hs_window=window)
+    assert not at.exception, at.exception
+    assert "Significant rises against an earlier period" in [s.value for s in at.subheader]
+    table = at.dataframe[-1].value
+    assert list(table.columns) == ["District", "Cases now", "Cases before", "Change", "q-value", "Significant rise"]
+    # now: c1..c4 and c6 (c6 has no location and no district); before: c5 (双阳区)
+    rows = {r["District"]: (r["Cases now"], r["Cases before"]) for _, r in table.iterrows()}
+    assert rows == {"朝阳区": (4, 0), "双阳区": (0, 1)}
+    assert any("Baseline 2007-12-31 to 2008-02-29: 1 cases, now 5." in c.value for c in at.caption)
+    at.radio(key="hs_baseline").set_value("year").run()
+    assert not at.exception
+    assert any(i.value.startswith("No comparison:") for i in at.info)
