@@ -65,7 +65,6 @@ import h3ronpy
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.stats import binom
 
 import geopandas as gpd
 import shapely
@@ -1010,6 +1009,9 @@ def rise_p_values(
     numpy.ndarray
         One p-value per pair (1 where both counts are 0).
     """
+    from scipy.stats import binom  # here, not at the top: scipy.stats costs ~1 s to import, and every
+    # `atlas` command and the hotspots page imported it for this one function
+
     a = np.asarray(now, dtype=np.int64)
     n = a + np.asarray(before, dtype=np.int64)
     return np.where(n > 0, binom.sf(a - 1, n, share_now), 1.0)
