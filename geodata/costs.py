@@ -29,7 +29,7 @@ from geodata.tables import quoted as _quoted
 from geodata.tables import raise_problems as _raise
 from geodata.tables import read_table
 
-__all__ = ["COST_COLUMNS", "COST_UNITS", "CostTable", "read_cost_table"]
+__all__ = ["COST_COLUMNS", "COST_UNITS", "CostTable", "read_cost_table", "row_min", "within_reach_matrix"]
 
 COST_UNITS: tuple[str, ...] = ("m", "min")
 """Units of a cost: metres or minutes."""
@@ -363,6 +363,48 @@ def _unit(frame: pd.DataFrame, rows: np.ndarray, unit: str | None, source: str) 
 
 
 # --------------------------------------------------------------------------- reading
+
+
+# --------------------------------------------------------------------------- costs as catchments
+
+
+def row_min(matrix: sp.csr_matrix) -> np.ndarray:
+    """The smallest *stored* value of each row (explicit zeros count); ``inf`` where none is stored."""
+    out = np.full(matrix.shape[0], np.inf)
+    stored = np.diff(matrix.indptr) > 0
+    if stored.any():
+        out[stored] = np.minimum.reduceat(matrix.data, matrix.indptr[:-1][stored])
+    return out
+
+
+def within_reach_matrix(costs: npt.ArrayLike | sp.spmatrix, reach: float | npt.ArrayLike) -> sp.csr_matrix:
+    """The 0/1 (demand x site) matrix of pairs whose cost is ``<=`` the demand point's reach.
+
+    Parameters
+    ----------
+    costs
+        Dense (demand x site) costs (``inf`` or NaN for no path), or a sparse
+        matrix whose *stored* entries are the known costs.
+    reach
+        One reach, or one per demand point, in the cost's unit.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Boolean, demand x site.
+    """
+    reach = np.asarray(reach, dtype=float)
+    if sp.issparse(costs):
+        matrix = sp.csr_matrix(costs)
+        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        limit = np.broadcast_to(reach, (matrix.shape[0],))[rows]
+        keep = matrix.data <= limit
+        ones = np.ones(int(keep.sum()), dtype=bool)
+        return sp.csr_matrix((ones, (rows[keep], matrix.indices[keep])), shape=matrix.shape)
+    dense = np.asarray(costs, dtype=float)
+    limit = reach.reshape(-1, 1) if reach.ndim else reach
+    with np.errstate(invalid="ignore"):
+        return sp.csr_matrix(dense <= limit)
 
 
 def read_cost_table(path: str | Path, *, unit: str | None = None) -> CostTable:

@@ -43,7 +43,7 @@ import pyproj
 import shapely
 
 from geodata.circles import VoronoiPieces, covered_area, covered_area_at, voronoi_pieces
-from geodata.costs import UNIT_NAMES, CostTable
+from geodata.costs import UNIT_NAMES, CostTable, row_min, within_reach_matrix
 from geodata.crs import metric_crs
 from geodata.errors import DataError
 from geodata.schema import Dataset
@@ -56,6 +56,7 @@ __all__ = [
     "community_rows",
     "require_stations",
     "station_staff",
+    "station_xy",
     "DEFAULT_RURAL_REACH_M",
     "DEFAULT_URBAN_REACH_M",
     "accessibility_per_10k",
@@ -129,7 +130,7 @@ def _xy(points: np.ndarray) -> np.ndarray:
     return shapely.get_coordinates(points).reshape(-1, 2)
 
 
-def _station_xy(dataset: Dataset, crs: pyproj.CRS) -> np.ndarray:
+def station_xy(dataset: Dataset, crs: pyproj.CRS) -> np.ndarray:
     """Station coordinates in ``crs`` (stations without a location dropped)."""
     stations = require_stations(dataset)
     geoms = stations.geometry.to_crs(crs).to_numpy()
@@ -146,23 +147,6 @@ def _cost_matrix(dataset: Dataset, communities: gpd.GeoDataFrame, costs: CostTab
     """The table's costs as a (communities x stations) matrix, stations in layer order."""
     stations = require_stations(dataset)
     return costs.matrix(_area_index(communities).to_numpy(), stations["station_id"].to_numpy())
-
-
-def _row_min(matrix: sp.csr_matrix) -> np.ndarray:
-    """The smallest *stored* value of each row (explicit zeros count); ``inf`` where none is stored."""
-    out = np.full(matrix.shape[0], np.inf)
-    stored = np.diff(matrix.indptr) > 0
-    if stored.any():
-        out[stored] = np.minimum.reduceat(matrix.data, matrix.indptr[:-1][stored])
-    return out
-
-
-def _cost_catchment(matrix: sp.csr_matrix, reach: np.ndarray) -> sp.csr_matrix:
-    """Sparse 0/1 matrix of the same shape: 1 where a stored cost is ``<=`` the row's reach."""
-    row = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    inside = matrix.data <= reach[row]
-    ones = np.ones(int(inside.sum()))
-    return sp.csr_matrix((ones, (row[inside], matrix.indices[inside])), shape=matrix.shape)
 
 
 def reach_by_kind(
@@ -255,10 +239,10 @@ def nearest_station_m(dataset: Dataset, *, costs: CostTable | None = None) -> pd
     """
     if costs is not None:
         communities = community_rows(dataset.areas)
-        distance = _row_min(_cost_matrix(dataset, communities, costs))
+        distance = row_min(_cost_matrix(dataset, communities, costs))
     else:
         communities, crs, polygons = _community_frame(dataset)
-        stations = _station_xy(dataset, crs)
+        stations = station_xy(dataset, crs)
         if len(stations) == 0:
             distance = np.full(len(communities), np.inf)
         else:
@@ -415,7 +399,7 @@ def covered_share(
         communities, _, polygons = _community_frame(dataset)
         reach = _reach(community_kinds(communities), urban_reach_m, rural_reach_m, costs.unit)
         area = shapely.area(polygons)
-        share = (_row_min(_cost_matrix(dataset, communities, costs)) <= reach).astype(float)
+        share = (row_min(_cost_matrix(dataset, communities, costs)) <= reach).astype(float)
         covered, population, ids = share * area, community_population(communities), _area_index(communities)
     elif prepared is not None:
         ready = _prepared(dataset, prepared)
@@ -425,7 +409,7 @@ def covered_share(
     else:  # one reach: settle the sure polygons first, cut only the others
         communities, crs, polygons = _community_frame(dataset)
         reach = _reach(community_kinds(communities), urban_reach_m, rural_reach_m, "m")
-        area, covered = shapely.area(polygons), covered_area_at(polygons, _station_xy(dataset, crs), reach)
+        area, covered = shapely.area(polygons), covered_area_at(polygons, station_xy(dataset, crs), reach)
         population, ids = community_population(communities), _area_index(communities)
     if costs is None:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -596,7 +580,7 @@ def accessibility_per_10k(
     if costs is not None:
         communities = community_rows(dataset.areas)
         reach = _reach(community_kinds(communities), urban_reach_m, rural_reach_m, costs.unit)
-        within = _cost_catchment(_cost_matrix(dataset, communities, costs), reach)
+        within = within_reach_matrix(_cost_matrix(dataset, communities, costs), reach).astype(float)
         demand = np.nan_to_num(community_population(communities), nan=0.0)
         score = _two_step_fca_sparse(within, demand, station_staff(require_stations(dataset)))
         return pd.Series(score * PER_10K, index=_area_index(communities), name="access_per_10k")

@@ -34,7 +34,7 @@ import geopandas as gpd
 import shapely
 
 from geodata.candidates import default_candidates
-from geodata.costs import CostTable
+from geodata.costs import CostTable, row_min
 from geodata.coverage import (
     DEFAULT_RURAL_REACH_M,
     DEFAULT_URBAN_REACH_M,
@@ -45,6 +45,7 @@ from geodata.coverage import (
     reach_by_kind,
     require_stations,
     station_staff,
+    station_xy,
 )
 from geodata.demand import DEMAND_WEIGHTS, GRID_PER_REACH, DemandPoints, community_demand, demand_points
 from geodata.errors import DataError
@@ -180,14 +181,8 @@ class _Model:
     points: DemandPoints | None  # None with a cost table
 
 
-def _located_stations(dataset: Dataset, crs) -> np.ndarray:
-    geoms = require_stations(dataset).geometry.to_crs(crs).to_numpy()
-    located = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
-    return shapely.get_coordinates(geoms[located]).reshape(-1, 2)
-
-
 def _straight_model(dataset: Dataset, demand: DemandPoints, candidates: gpd.GeoDataFrame) -> _Model:
-    stations = _located_stations(dataset, demand.crs)
+    stations = station_xy(dataset, demand.crs)
     if len(stations):
         existing, _ = cKDTree(stations).query(demand.xy, k=1)
     else:
@@ -236,10 +231,7 @@ def _table_model(
         destinations="the station_id of a station or the site_id of a candidate site",
     ).tocsc()
     to_stations, to_sites = matrix[:, : len(station_ids)].tocsr(), matrix[:, len(station_ids) :].tocsr()
-    existing = np.full(len(communities), np.inf)
-    stored = np.diff(to_stations.indptr) > 0
-    if stored.any():
-        existing[stored] = np.minimum.reduceat(to_stations.data, to_stations.indptr[:-1][stored])
+    existing = row_min(to_stations)
     return _Model(
         weight, existing <= reach, within_reach_matrix(to_sites, reach), existing, lambda: to_sites, None
     )

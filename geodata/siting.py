@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from geodata.costs import within_reach_matrix
 from geodata.errors import DataError, SolverError
 from geodata.solver import Solution, solve_model
 
@@ -85,36 +86,6 @@ class SitingResult:
     gap: float
     seconds: float
     uncoverable: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
-
-
-def within_reach_matrix(costs: npt.ArrayLike | sp.spmatrix, reach: float | npt.ArrayLike) -> sp.csr_matrix:
-    """The 0/1 (demand x site) matrix of pairs whose cost is ``<=`` the demand point's reach.
-
-    Parameters
-    ----------
-    costs
-        Dense (demand x site) costs (``inf`` or NaN for no path), or a sparse
-        matrix whose *stored* entries are the known costs.
-    reach
-        One reach, or one per demand point, in the cost's unit.
-
-    Returns
-    -------
-    scipy.sparse.csr_matrix
-        Boolean, demand x site.
-    """
-    reach = np.asarray(reach, dtype=float)
-    if sp.issparse(costs):
-        matrix = sp.csr_matrix(costs)
-        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-        limit = np.broadcast_to(reach, (matrix.shape[0],))[rows]
-        keep = matrix.data <= limit
-        ones = np.ones(int(keep.sum()), dtype=bool)
-        return sp.csr_matrix((ones, (rows[keep], matrix.indices[keep])), shape=matrix.shape)
-    dense = np.asarray(costs, dtype=float)
-    limit = reach.reshape(-1, 1) if reach.ndim else reach
-    with np.errstate(invalid="ignore"):
-        return sp.csr_matrix(dense <= limit)
 
 
 # --------------------------------------------------------------------------- checks, reductions
