@@ -58,7 +58,7 @@ from geodata.siting import (
     set_covering,
     within_reach_matrix,
 )
-from geodata.underserved import DEFAULT_WINDOW_DAYS
+from geodata.underserved import DEFAULT_WINDOW_DAYS, community_rows_at
 
 __all__ = ["OBJECTIVES", "SitePlan", "add_stations", "area_of_points", "plan_sites"]
 
@@ -108,13 +108,9 @@ class SitePlan:
 
 def area_of_points(dataset: Dataset, points: np.ndarray) -> np.ndarray:
     """The community ``area_id`` each WGS84 point lies in (None outside every community)."""
-    communities = community_rows(dataset.areas)
-    out = np.full(len(points), None, dtype=object)
-    tree = shapely.STRtree(communities.geometry.to_numpy())
-    point_idx, area_idx = tree.query(points, predicate="covered_by")
-    first = pd.Series(area_idx).groupby(point_idx).first()
-    out[first.index.to_numpy()] = communities["area_id"].to_numpy()[first.to_numpy()]
-    return out
+    rows = community_rows_at(dataset, points)
+    ids = community_rows(dataset.areas)["area_id"].to_numpy(dtype=object)
+    return np.where(rows >= 0, ids[np.maximum(rows, 0)], None)
 
 
 def add_stations(dataset: Dataset, sites: gpd.GeoDataFrame, *, staff: float | None = None) -> Dataset:

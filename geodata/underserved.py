@@ -73,6 +73,7 @@ __all__ = [
     "TOTAL_KEYS",
     "assign_cases",
     "case_community_rows",
+    "community_rows_at",
     "check_weights",
     "community_backlog",
     "community_pressure",
@@ -349,20 +350,30 @@ def _community_ids(dataset: Dataset) -> pd.Index:
 # --------------------------------------------------------------------------- backlog
 
 
+def community_rows_at(dataset: Dataset, points: np.ndarray) -> np.ndarray:
+    """The row of :func:`community_rows` covering each WGS84 point (-1: in none).
+
+    A point on an edge shared by two communities belongs to the first of them.
+    """
+    communities = community_rows(dataset.areas)
+    result = np.full(len(points), -1, dtype=np.intp)
+    if len(points):
+        tree = shapely.STRtree(communities.geometry.to_crs("EPSG:4326").to_numpy())
+        point_idx, area_idx = tree.query(points, predicate="covered_by")
+        first = pd.Series(area_idx).groupby(point_idx).first()  # a point on a shared edge: one area
+        result[first.index.to_numpy()] = first.to_numpy()
+    return result
+
+
 def case_community_rows(dataset: Dataset, cases: gpd.GeoDataFrame) -> np.ndarray:
     """The row of :func:`community_rows` holding each case's location (-1: unlocated, or in none).
 
     A case on an edge shared by two communities belongs to the first of them.
     """
-    communities = community_rows(dataset.areas)
     result = np.full(len(cases), -1, dtype=np.intp)
     located = np.flatnonzero(_located(cases.geometry))
     if len(located):
-        tree = shapely.STRtree(communities.geometry.to_crs("EPSG:4326").to_numpy())
-        points = cases.geometry.to_crs("EPSG:4326").to_numpy()[located]
-        point_idx, area_idx = tree.query(points, predicate="covered_by")
-        first = pd.Series(area_idx).groupby(point_idx).first()  # a point on a shared edge: one area
-        result[located[first.index.to_numpy()]] = first.to_numpy()
+        result[located] = community_rows_at(dataset, cases.geometry.to_crs("EPSG:4326").to_numpy()[located])
     return result
 
 
