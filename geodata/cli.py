@@ -15,9 +15,17 @@ from typing import Any
 from geodata.cli_hotspots import add_hotspots
 from geodata.cli_kpis import add_kpis
 from geodata.cli_site import add_pair, add_site
-from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset, write_json
-from geodata.costs import COST_UNITS, CostTable, read_cost_table
-from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M
+from geodata.cli_support import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_cost_options,
+    add_reach_options,
+    cost_table_option,
+    open_dataset,
+    write_json,
+)
+from geodata.costs import CostTable
 from geodata.errors import AtlasError, DataError
 from geodata.info import describe_dataset
 from geodata.load import validate_dataset
@@ -136,7 +144,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     dataset = open_dataset(args.dataset)
     if dataset is None:
         return EXIT_ERRORS
-    costs = read_cost_table(args.cost_table, unit=args.cost_unit) if args.cost_table else None
+    costs = cost_table_option(args)
     frame = underserved_index(
         dataset,
         urban_reach_m=args.urban_reach_m,
@@ -166,15 +174,7 @@ def _add_analyze(sub: argparse._SubParsersAction, dataset_help: str) -> None:
     )
     analyze.add_argument("dataset", help=dataset_help)
     analyze.add_argument("--out", required=True, help="folder to write areas.csv and summary.json into")
-    analyze.add_argument(
-        "--urban-reach-m",
-        type=float,
-        default=DEFAULT_URBAN_REACH_M,
-        help="reach in urban communities, metres",
-    )
-    analyze.add_argument(
-        "--rural-reach-m", type=float, default=DEFAULT_RURAL_REACH_M, help="reach in rural villages, metres"
-    )
+    add_reach_options(analyze)
     analyze.add_argument(
         "--window-days", type=int, default=DEFAULT_WINDOW_DAYS, help="pressure window, days up to today"
     )
@@ -190,17 +190,7 @@ def _add_analyze(sub: argparse._SubParsersAction, dataset_help: str) -> None:
         metavar="COMPONENT=VALUE",
         help=f"weight of an index component (repeatable; default 1 each): {', '.join(COMPONENTS)}",
     )
-    analyze.add_argument(
-        "--cost-table",
-        metavar="FILE",
-        help="road-network costs (origin_id, destination_id, cost; CSV, XLSX or Parquet) "
-        "replacing straight-line distance; reaches are then in the table's unit",
-    )
-    analyze.add_argument(
-        "--cost-unit",
-        choices=COST_UNITS,
-        help="unit of the cost table's costs (default: its unit column, else m)",
-    )
+    add_cost_options(analyze, "station_id")
     analyze.set_defaults(func=_cmd_analyze)
 
 

@@ -15,9 +15,16 @@ from pathlib import Path
 import pandas as pd
 
 from geodata.candidates import read_candidates
-from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset, write_json
-from geodata.costs import COST_UNITS, read_cost_table
-from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M
+from geodata.cli_support import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_cost_options,
+    add_reach_options,
+    cost_table_option,
+    open_dataset,
+    write_json,
+)
 from geodata.demand import DEMAND_WEIGHTS
 from geodata.pairing import DEFAULT_CAPACITY_PER_STAFF, pair_households
 from geodata.site_plan import OBJECTIVES, SitePlan, plan_sites
@@ -63,7 +70,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
     if dataset is None:
         return EXIT_ERRORS
     candidates = read_candidates(args.candidates) if args.candidates else None
-    costs = read_cost_table(args.cost_table, unit=args.cost_unit) if args.cost_table else None
+    costs = cost_table_option(args)
     plan = plan_sites(
         dataset,
         add=args.add,
@@ -86,33 +93,6 @@ def _cmd_site(args: argparse.Namespace) -> int:
     write_json(out / "summary.json", plan.summary)
     print(_site_line(plan, out))
     return EXIT_OK
-
-
-def _add_reach(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--urban-reach-m",
-        type=float,
-        default=DEFAULT_URBAN_REACH_M,
-        help="reach in urban communities: metres, or the cost table's unit",
-    )
-    parser.add_argument(
-        "--rural-reach-m",
-        type=float,
-        default=DEFAULT_RURAL_REACH_M,
-        help="reach in rural villages: metres, or the cost table's unit",
-    )
-
-
-def _add_costs(parser: argparse.ArgumentParser, destinations: str) -> None:
-    parser.add_argument(
-        "--cost-table",
-        metavar="FILE",
-        help=f"road-network costs (origin_id = area_id, destination_id = {destinations}, cost; "
-        "CSV, XLSX or Parquet) replacing straight-line distance",
-    )
-    parser.add_argument(
-        "--cost-unit", choices=COST_UNITS, help="unit of the table's costs (default: its unit column, else m)"
-    )
 
 
 def add_site(sub: argparse._SubParsersAction, dataset_help: str) -> None:
@@ -144,8 +124,8 @@ def add_site(sub: argparse._SubParsersAction, dataset_help: str) -> None:
         help="candidate sites: site_id, x, y in WGS84 (default: a grid over populated land "
         "and the communities without a station)",
     )
-    _add_costs(site, "station_id or site_id")
-    _add_reach(site)
+    add_cost_options(site, "station_id or site_id")
+    add_reach_options(site)
     site.add_argument(
         "--time-limit",
         type=float,
@@ -167,7 +147,7 @@ def _cmd_pair(args: argparse.Namespace) -> int:
     dataset = open_dataset(args.dataset)
     if dataset is None:
         return EXIT_ERRORS
-    costs = read_cost_table(args.cost_table, unit=args.cost_unit) if args.cost_table else None
+    costs = cost_table_option(args)
     pairing = pair_households(
         dataset,
         capacity_per_staff=args.capacity_per_staff,
@@ -213,8 +193,8 @@ def add_pair(sub: argparse._SubParsersAction, dataset_help: str) -> None:
         metavar="N",
         help=f"households one staff member can look after (default {DEFAULT_CAPACITY_PER_STAFF})",
     )
-    _add_costs(pair, "station_id")
-    _add_reach(pair)
+    add_cost_options(pair, "station_id")
+    add_reach_options(pair)
     pair.set_defaults(func=_cmd_pair)
 
 
