@@ -157,8 +157,8 @@ def add_stations(dataset: Dataset, sites: gpd.GeoDataFrame, *, staff: float | No
         geometry=geometry,
         crs=stations.crs,
     )
-    columns = [column for column in stations.columns if column in new.columns or column == "geometry"]
-    added = pd.concat([stations, new[[c for c in columns if c in new.columns]]], ignore_index=True)
+    shared = [column for column in stations.columns if column in new.columns]  # the layer's own columns only
+    added = pd.concat([stations, new[shared]], ignore_index=True)
     return replace(dataset, stations=gpd.GeoDataFrame(added, geometry="geometry", crs=stations.crs))
 
 
