@@ -36,7 +36,7 @@ from geodata.coverage import (
 )
 from geodata.errors import DataError
 from geodata.schema import Dataset
-from geodata.underserved import case_community_rows
+from geodata.underserved import case_community_rows, in_window
 
 __all__ = [
     "DEMAND_WEIGHTS",
@@ -151,9 +151,7 @@ def recent_cases(dataset: Dataset, window_days: int, today: dt.date | None = Non
     cases = dataset.cases
     if cases is None or len(cases) == 0:
         raise DataError(f"dataset {dataset.name!r} has no cases; cannot weight by cases")
-    today = today or dataset.today()
-    received = pd.to_datetime(cases["received_at"]).dt.date.to_numpy()
-    return cases[(received > today - dt.timedelta(days=window_days)) & (received <= today)]
+    return cases[in_window(cases, today or dataset.today(), window_days)]
 
 
 def community_demand(

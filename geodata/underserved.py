@@ -78,6 +78,7 @@ __all__ = [
     "community_backlog",
     "community_pressure",
     "district_names",
+    "in_window",
     "fixed_components",
     "FIXED_COLUMNS",
     "rank_communities",
@@ -209,7 +210,7 @@ def assign_cases(dataset: Dataset, cases: gpd.GeoDataFrame) -> np.ndarray:
     return np.where(todo, nearest, assigned)
 
 
-def _in_window(cases: gpd.GeoDataFrame, today: dt.date, window_days: int) -> np.ndarray:
+def in_window(cases: gpd.GeoDataFrame, today: dt.date, window_days: int) -> np.ndarray:
     """Mask of cases received in the ``window_days`` days ending on ``today`` (inclusive)."""
     day = _days(cases["received_at"])
     end = pd.Timestamp(today)
@@ -275,7 +276,7 @@ def station_pressure(
     today = today or dataset.today()
     stations = require_stations(dataset)
     cases = _cases(dataset)
-    cases = cases[_in_window(cases, today, window_days)]
+    cases = cases[in_window(cases, today, window_days)]
     assigned = assign_cases(dataset, cases)
     counts = np.bincount(assigned[assigned >= 0], minlength=len(stations)).astype(float)
     staff = station_staff(stations)
