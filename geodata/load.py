@@ -25,7 +25,7 @@ from geodata.report import ValidationReport
 from geodata.schema import LAYER_NAMES, LAYERS, Dataset
 from geodata.validate import canonical_layer
 
-__all__ = ["load_dataset", "resolve_source", "validate_dataset"]
+__all__ = ["check_cases", "load_dataset", "resolve_source", "validate_dataset"]
 
 DEMO = "demo"
 
@@ -243,6 +243,22 @@ def _check_cases(layer: _Loaded, stations: gpd.GeoDataFrame | None, report: Vali
                 unknown,
                 column="station_id",
             )
+
+
+def check_cases(
+    frame: gpd.GeoDataFrame,
+    source: LayerSource,
+    first_row: int,
+    report: ValidationReport,
+    stations: gpd.GeoDataFrame | None = None,
+) -> None:
+    """The dataset-level case rules for a cases layer read on its own (as ``atlas ingest`` reads one).
+
+    Fills a blank status (``resolved`` where ``resolved_at`` is set, else
+    ``open``) and records the warnings a dataset load would: resolved before
+    received, no location, and (given ``stations``) unknown station ids.
+    """
+    _check_cases(_Loaded(frame, source, first_row), stations, report)
 
 
 def _cross_checks(layers: dict[str, _Loaded], report: ValidationReport) -> None:

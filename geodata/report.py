@@ -70,6 +70,9 @@ class Problem:
         How many rows the problem stands for.
     message
         Plain English: what was found and what was expected.
+    all_rows
+        Every row number concerned (``row`` lists the first few), so that a
+        caller can set exactly those rows aside, as ``atlas ingest`` does.
     """
 
     code: str
@@ -80,10 +83,12 @@ class Problem:
     column: str | None
     count: int
     message: str
+    all_rows: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        """A JSON-ready dictionary (``row`` as a list)."""
+        """A JSON-ready dictionary (``row`` as a list; ``all_rows`` left out)."""
         out = asdict(self)
+        out.pop("all_rows")
         out["row"] = list(self.row)
         return out
 
@@ -154,6 +159,7 @@ class ValidationReport:
                 column=column,
                 count=count if count is not None else max(len(rows), 1),
                 message=message,
+                all_rows=tuple(rows),
             )
         )
 

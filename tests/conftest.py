@@ -113,3 +113,23 @@ def write_dataset(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return write
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL + PostGIS server on loopback for the whole session (tests/pgserver.py)."""
+    from tests.pgserver import start_server
+
+    server = start_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty case store URL on each backend: a SQLite file, a new PostGIS database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'cases.db'}"
+    from tests.pgserver import new_database
+
+    return new_database(request.getfixturevalue("pg_server"))
