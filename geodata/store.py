@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 import geopandas as gpd
@@ -65,6 +65,9 @@ ATTRIBUTES: tuple[str, ...] = tuple(c.name for c in CASES.columns if c.name != "
 _COORD_DECIMALS = 7  # 1 cm: coordinates are rounded once, so re-sending one compares equal
 _ID_CHUNK = 5_000  # ids per IN (...) list: below every backend's parameter limit
 _RETRIES = 6
+# Datetime columns. On SQLite, SQLAlchemy stores them as "YYYY-MM-DD HH:MM:SS.ffffff" text, which the
+# driver-level inserts below write the same way (ISO format, space separator, microseconds).
+_DATETIME_COLUMNS = {"received_at", "resolved_at", "updated_at", "at", "recorded_at"}
 
 metadata = sa.MetaData()
 
@@ -410,10 +413,43 @@ def _rounds(records: Sequence[Mapping]) -> list[list[Mapping]]:
     return [sorted(r, key=lambda rec: rec["case_id"]) for r in rounds]
 
 
+def _driver_rows(conn: Connection, rows: Sequence[Mapping], columns: Sequence[str]) -> list[tuple]:
+    """Parameter tuples for the DB-API driver, datetimes as SQLAlchemy stores them on SQLite."""
+    if conn.dialect.name != "sqlite":
+        return [tuple(r[c] for c in columns) for r in rows]
+    stamps = [c for c in columns if c in _DATETIME_COLUMNS]
+    out = []
+    for r in rows:
+        values = dict(r)
+        for c in stamps:
+            if values[c] is not None:
+                values[c] = values[c].isoformat(" ", "microseconds")
+        out.append(tuple(values[c] for c in columns))
+    return out
+
+
+def _bulk_insert(conn: Connection, table: sa.Table, rows: Sequence[Mapping]) -> None:
+    """A plain driver ``executemany``: SQLAlchemy's per-row parameter handling costs more than it."""
+    columns = list(rows[0])
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    conn.exec_driver_sql(sql, _driver_rows(conn, rows, columns))
+
+
 def _insert_new(conn: Connection, rows: list[dict]) -> set[str]:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(cases).on_conflict_do_nothing(index_elements=["case_id"]).returning(cases.c.case_id)
-    return set(conn.execute(stmt, rows).scalars())
+    """Insert the rows whose case is not stored yet; return their ids."""
+    if conn.dialect.name == "sqlite":  # BEGIN IMMEDIATE holds the write lock: nobody inserts meanwhile
+        ids = [r["case_id"] for r in rows]
+        known: set[str] = set()
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            known.update(conn.execute(sa.select(cases.c.case_id).where(cases.c.case_id.in_(chunk))).scalars())
+        fresh = [r for r in rows if r["case_id"] not in known]
+        if fresh:
+            _bulk_insert(conn, cases, fresh)
+        return {r["case_id"] for r in fresh}
+    stmt = postgresql.insert(cases).on_conflict_do_nothing(index_elements=["case_id"])
+    return set(conn.execute(stmt.returning(cases.c.case_id), rows).scalars())
 
 
 def _stored(conn: Connection, ids: Sequence[str]) -> dict[str, dict]:
@@ -460,7 +496,7 @@ def _upsert_round(conn: Connection, records: list[Mapping], source: str, now: dt
         )
         conn.execute(stmt, [{"key": r["case_id"], **{f"v_{k}": r[k] for k in keys}} for r in changed])
     if new_events:
-        conn.execute(events.insert(), new_events)
+        _bulk_insert(conn, events, new_events)
     return WriteCounts(len(records), len(inserted), len(changed), len(others) - len(changed))
 
 
