@@ -15,7 +15,7 @@ from typing import Any
 from geodata.cli_hotspots import add_hotspots
 from geodata.cli_kpis import add_kpis
 from geodata.cli_site import add_pair, add_site
-from geodata.cli_store import add_ingest
+from geodata.cli_store import add_ingest, add_simulate
 from geodata.cli_support import (
     EXIT_ERRORS,
     EXIT_OK,
@@ -214,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_site(sub, dataset_help)
     add_pair(sub, dataset_help)
     add_ingest(sub)
+    add_simulate(sub)
     return parser
 
 

@@ -1,9 +1,9 @@
-"""``atlas ingest``: load a case file into the case store.
+"""``atlas ingest`` and ``atlas simulate``: write cases into the case store.
 
-Registered on the ``atlas`` command line by :func:`add_ingest`. Exit codes:
-0 every row landed, 1 the file was refused (unreadable, a required column
-missing) and nothing was written, 3 the good rows landed and some were
-rejected (listed in the reject file).
+Registered on the ``atlas`` command line by :func:`add_ingest` and
+:func:`add_simulate`. Exit codes of ``ingest``: 0 every row landed, 1 the file
+was refused (unreadable, a required column missing) and nothing was written,
+3 the good rows landed and some were rejected (listed in the reject file).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import json
 import os
 import sys
 
-from geodata.cli_support import EXIT_ERRORS, EXIT_OK
+from geodata.cli_support import EXIT_ERRORS, EXIT_OK, open_dataset
 from geodata.errors import DatasetRejected
 from geodata.ingest import DEFAULT_BATCH, ingest_file
 from geodata.store import DEFAULT_URL, open_store
 
-__all__ = ["EXIT_REJECTED", "add_db_option", "add_ingest", "db_url"]
+__all__ = ["EXIT_REJECTED", "add_db_option", "add_ingest", "add_simulate", "db_url"]
 
 EXIT_REJECTED = 3
 
@@ -104,3 +104,45 @@ def add_ingest(sub: argparse._SubParsersAction) -> None:
     ingest.add_argument("--json", action="store_true", help="print one JSON object")
     ingest.add_argument("--quiet", action="store_true", help="no progress line")
     ingest.set_defaults(func=_cmd_ingest)
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from geodata.simulate import CaseSimulator, simulate
+
+    dataset = open_dataset(args.dataset)
+    if dataset is None:
+        return EXIT_ERRORS
+    simulator = CaseSimulator.from_dataset(dataset, seed=args.seed)
+
+    def progress(total) -> None:  # noqa: ANN001 - WriteCounts
+        if not args.quiet:
+            line = f"\r{total.inserted:,} new cases, {total.updated:,} changes written"
+            print(line, end="", file=sys.stderr, flush=True)
+
+    with open_store(db_url(args)) as store:
+        total = simulate(store, simulator, rate=args.rate, duration=args.duration, progress=progress)
+    if not args.quiet:
+        print(file=sys.stderr)
+    done = f"{total.inserted:,} new cases and {total.updated:,} changes of earlier ones"
+    print(f"simulated {done} in {args.duration:g} s")
+    return EXIT_OK
+
+
+def add_simulate(sub: argparse._SubParsersAction) -> None:
+    """Register ``atlas simulate``."""
+    simulate = sub.add_parser(
+        "simulate",
+        help="feed realistic synthetic cases (and later changes of them) into the case store",
+        description="New cases are drawn from a dataset's own case log (category, station, place; "
+        "the same month of the year preferred), received now; earlier ones are contacted, escalated, "
+        "resolved or explained as time goes on. One transaction per second.",
+    )
+    add_db_option(simulate)
+    simulate.add_argument("--rate", type=float, default=2.0, help="new cases per second (default 2)")
+    simulate.add_argument("--duration", type=float, default=60.0, help="seconds to run (default 60)")
+    simulate.add_argument(
+        "--dataset", default="demo", help="dataset whose cases are drawn from (default: demo)"
+    )
+    simulate.add_argument("--seed", type=int, default=0, help="random seed")
+    simulate.add_argument("--quiet", action="store_true", help="no progress line")
+    simulate.set_defaults(func=_cmd_simulate)

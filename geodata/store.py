@@ -42,6 +42,7 @@ import geopandas as gpd
 import shapely
 
 from geodata.errors import DataError
+from geodata.hexagons import latlng_cells
 from geodata.schema import CASES, WGS84
 
 __all__ = [
@@ -56,11 +57,14 @@ __all__ = [
 DEFAULT_URL = "sqlite:///atlas-cases.db"
 """The embedded default: a SQLite file in the working folder."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema version this code writes and reads."""
 
 ATTRIBUTES: tuple[str, ...] = tuple(c.name for c in CASES.columns if c.name != "case_id") + ("lon", "lat")
 """The stored fields of a case besides its id: the canonical columns and WGS84 lon/lat."""
+
+CELL_RESOLUTION = 8
+"""H3 resolution of the stored ``cell`` of a case (about 0.74 km² a cell)."""
 
 _COORD_DECIMALS = 7  # 1 cm: coordinates are rounded once, so re-sending one compares equal
 _ID_CHUNK = 5_000  # ids per IN (...) list: below every backend's parameter limit
@@ -88,8 +92,10 @@ cases = sa.Table(
     sa.Column("lat", sa.Float),
     sa.Column("source", sa.String(32), nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("cell", sa.BigInteger),  # H3 cell at CELL_RESOLUTION (version 2)
     sa.Index("ix_cases_received_at", "received_at"),
     sa.Index("ix_cases_category", "category"),
+    sa.Index("ix_cases_status_received_at", "status", "received_at"),  # version 2
 )
 """One row per case: its current state. No personal data and no free text is stored."""
 
@@ -132,9 +138,41 @@ EVENT_KINDS: tuple[str, ...] = (
 # --- schema and migrations ----------------------------------------------------------------
 
 
+def _cells(lon: np.ndarray, lat: np.ndarray) -> list[int | None]:
+    """Each point's H3 cell as a signed 64-bit int (H3 leaves the top bit 0); ``None`` where unlocated."""
+    out: list[int | None] = [None] * len(lon)
+    ok = ~(np.isnan(lon) | np.isnan(lat))
+    if ok.any():
+        cells = latlng_cells(lat[ok], lon[ok], CELL_RESOLUTION).astype(np.int64)
+        for i, cell in zip(np.flatnonzero(ok), cells.tolist(), strict=True):
+            out[i] = cell
+    return out
+
+
 def _migrate_1(conn: Connection) -> None:
     """Version 1: cases, their events, and on PostGIS a point geometry with a spatial index."""
-    cases.create(conn)
+    version_1 = sa.MetaData()  # the tables as version 1 made them: a released step never changes
+    sa.Table(
+        "cases",
+        version_1,
+        sa.Column("case_id", sa.String(64), primary_key=True),
+        sa.Column("received_at", sa.DateTime, nullable=False),
+        sa.Column("category", sa.String(32), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("resolved_at", sa.DateTime),
+        sa.Column("contacts", sa.Integer),
+        sa.Column("channel", sa.String(32)),
+        sa.Column("station_id", sa.String(64)),
+        sa.Column("level_resolved", sa.String(16)),
+        sa.Column("satisfaction", sa.String(16)),
+        sa.Column("lon", sa.Float),
+        sa.Column("lat", sa.Float),
+        sa.Column("source", sa.String(32), nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Index("ix_cases_received_at", "received_at"),
+        sa.Index("ix_cases_category", "category"),
+    )
+    version_1.create_all(conn)
     events.create(conn)
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
@@ -145,7 +183,20 @@ def _migrate_1(conn: Connection) -> None:
         conn.exec_driver_sql("CREATE INDEX ix_cases_geom ON cases USING GIST (geom)")
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1}
+def _migrate_2(conn: Connection) -> None:
+    """Version 2: each case's H3 cell (so a live map aggregates in SQL) and an index for overdue cases."""
+    conn.exec_driver_sql("ALTER TABLE cases ADD COLUMN cell BIGINT")
+    conn.exec_driver_sql("CREATE INDEX ix_cases_status_received_at ON cases (status, received_at)")
+    located = sa.select(cases.c.case_id, cases.c.lon, cases.c.lat).where(cases.c.lon.is_not(None))
+    rows = conn.execute(located).all()
+    if rows:
+        ids, lon, lat = zip(*rows, strict=True)
+        cells = _cells(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        update = cases.update().where(cases.c.case_id == sa.bindparam("key")).values(cell=sa.bindparam("v"))
+        conn.execute(update, [{"key": k, "v": c} for k, c in zip(ids, cells, strict=True)])
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1, 2: _migrate_2}
 """Schema version -> the step that brings version - 1 to it. A released step never changes."""
 
 
@@ -488,7 +539,7 @@ def _upsert_round(conn: Connection, records: list[Mapping], source: str, now: dt
         changed.append(row)
         new_events.extend(_change_events(old, row, now, source))
     if changed:
-        keys = ATTRIBUTES + ("source", "updated_at")
+        keys = ATTRIBUTES + ("cell", "source", "updated_at")
         stmt = (
             cases.update()
             .where(cases.c.case_id == sa.bindparam("key"))
@@ -563,6 +614,10 @@ class CaseStore:
             ``unchanged`` records that matched what was stored.
         """
         records = [_normalised(r) for r in records]
+        lon = np.array([np.nan if r["lon"] is None else r["lon"] for r in records], dtype=float)
+        lat = np.array([np.nan if r["lat"] is None else r["lat"] for r in records], dtype=float)
+        for r, cell in zip(records, _cells(lon, lat), strict=True):
+            r["cell"] = cell
         for attempt in range(_RETRIES):
             stamp = now or _now()
             try:
@@ -624,6 +679,63 @@ class CaseStore:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(cases).where(cases.c.case_id == str(case_id))).mappings().first()
         return None if row is None else {k: v for k, v in row.items() if k != "geom"}
+
+    def received_between(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """Cases received in ``[start, end)``: id, time, category, status, station, lon/lat."""
+        names = ("case_id", "received_at", "category", "status", "station_id", "lon", "lat")
+        columns = [cases.c[k] for k in names]
+        query = (
+            sa.select(*columns)
+            .where(cases.c.received_at >= start, cases.c.received_at < end)
+            .order_by(cases.c.received_at)
+        )
+        return self._frame(query)
+
+    def overdue_cells(self, cutoff: dt.datetime) -> tuple[pd.DataFrame, int]:
+        """Open or escalated cases received before ``cutoff``: counts per H3 cell, and the total.
+
+        The total includes cases without a location, which no cell holds.
+        """
+        unresolved = (cases.c.status.in_(("open", "escalated")), cases.c.received_at < cutoff)
+        per_cell = (
+            sa.select(cases.c.cell, sa.func.count().label("cases"))
+            .where(*unresolved, cases.c.cell.is_not(None))
+            .group_by(cases.c.cell)
+        )
+        total = sa.select(sa.func.count()).select_from(cases).where(*unresolved)
+        with self.engine.connect() as conn:
+            cells = pd.DataFrame(conn.execute(per_cell).all(), columns=["cell", "cases"])
+            return cells, int(conn.execute(total).scalar())
+
+    def latest_received(
+        self, limit: int = 12, *, after_event: int = 0, up_to_event: int | None = None
+    ) -> pd.DataFrame:
+        """The cases most recently received by the store (newest first), with the id of that event.
+
+        Parameters
+        ----------
+        limit
+            At most this many.
+        after_event, up_to_event
+            Only cases whose ``received`` event id is above ``after_event`` (new
+            since a reader last looked) and at most ``up_to_event``.
+        """
+        columns = [cases.c[k] for k in ("case_id", "received_at", "category", "status", "lon", "lat")]
+        query = (
+            sa.select(events.c.event_id, *columns)
+            .join(cases, cases.c.case_id == events.c.case_id)
+            .where(events.c.kind == "received", events.c.event_id > after_event)
+            .order_by(events.c.event_id.desc())
+            .limit(limit)
+        )
+        if up_to_event is not None:
+            query = query.where(events.c.event_id <= up_to_event)
+        return self._frame(query)
+
+    def _frame(self, query: sa.Select) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     def events_since(self, event_id: int, *, limit: int = 1000) -> list[dict]:
         """Events with an id above ``event_id``, oldest first."""

@@ -146,3 +146,30 @@ def test_bad_urls_say_what_was_expected(tmp_path) -> None:
         open_store("mysql://localhost/cases")
     with pytest.raises(DataError, match="case store"):
         open_store("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_a_version_1_store_is_migrated_and_its_cells_filled(store_url: str) -> None:
+    import h3
+
+    from geodata import store as store_module
+
+    engine = store_module._engine(store_url)
+    with store_module._write(engine) as conn:
+        store_module.migrations_table.create(conn)
+        store_module._migrate_1(conn)
+        conn.execute(store_module.migrations_table.insert().values(version=1, applied_at=T0))
+        conn.execute(
+            sa.text(
+                "INSERT INTO cases (case_id, received_at, category, status, lon, lat, source, updated_at) "
+                "VALUES ('OLD', :t, 'housing', 'open', 125.3, 43.8, 'ingest', :t)"
+            ),
+            {"t": T0},
+        )
+    engine.dispose()
+    with open_store(store_url) as store, store.engine.connect() as conn:
+        cell = conn.execute(sa.text("SELECT cell FROM cases WHERE case_id = 'OLD'")).scalar()
+        versions = (
+            conn.execute(sa.text("SELECT version FROM schema_migrations ORDER BY version")).scalars().all()
+        )
+    assert versions == [1, 2]
+    assert cell == h3.str_to_int(h3.latlng_to_cell(43.8, 125.3, store_module.CELL_RESOLUTION))

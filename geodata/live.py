@@ -1,0 +1,177 @@
+"""The live picture for a wall screen: today's cases, what is new since the last look, what is overdue.
+
+Everything here is read from the case store with indexed queries that return
+small results however many cases are stored: today's cases (by
+``received_at``), the newest received events (by event id), and overdue cases
+counted per H3 cell in the database. No personal data and no free text is
+read: a case is its category, time, status and location.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+import geopandas as gpd
+import shapely
+
+from geodata.schema import CATEGORIES, WGS84
+from geodata.store import CaseStore
+from geodata.underserved import DEFAULT_BACKLOG_DAYS
+
+__all__ = ["DistrictIndex", "LiveSnapshot", "district_index", "live_snapshot"]
+
+
+@dataclass(frozen=True)
+class DistrictIndex:
+    """District polygons and a spatial index over them, built once per dataset."""
+
+    ids: np.ndarray
+    names: np.ndarray
+    tree: shapely.STRtree
+
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """The district id of each point (``None`` outside every district or unlocated)."""
+        out = np.full(len(lon), None, dtype=object)
+        ok = ~(np.isnan(lon) | np.isnan(lat))
+        if not ok.any() or len(self.ids) == 0:
+            return out
+        points = shapely.points(lon[ok], lat[ok])
+        point_idx, area_idx = self.tree.query(points, predicate="within")
+        first = pd.Series(area_idx).groupby(point_idx).first()
+        out[np.flatnonzero(ok)[first.index.to_numpy()]] = self.ids[first.to_numpy()]
+        return out
+
+
+def district_index(areas: gpd.GeoDataFrame) -> DistrictIndex:
+    """Index the district-level areas (all areas when no area is marked as a district)."""
+    districts = areas[areas["level"] == "district"]
+    if len(districts) == 0:
+        districts = areas
+    return DistrictIndex(
+        ids=districts["area_id"].to_numpy(dtype=object),
+        names=districts["name"].to_numpy(dtype=object),
+        tree=shapely.STRtree(districts.geometry.to_numpy()),
+    )
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """One refresh of the live picture.
+
+    Attributes
+    ----------
+    now
+        The time the snapshot was taken (the store's clock).
+    last_event_id
+        The newest event seen; pass it back as ``since_event`` next time.
+    today
+        Cases received since midnight: ``case_id, received_at, category,
+        status, district_id, lon, lat, new`` (``new``: received since the
+        previous snapshot).
+    by_district
+        Today's cases per district: ``district_id, name, received, open``,
+        every district listed (zero included), most cases first.
+    by_category
+        Today's cases per category code, every category listed.
+    new_cases
+        How many cases arrived since the previous snapshot (0 on the first).
+    overdue_cells
+        Open or escalated cases older than ``overdue_days``: ``cell`` (H3,
+        int) and ``cases``.
+    overdue_total
+        Their total, unlocated ones included.
+    latest
+        The newest received cases (newest first): ``received_at, category, district_id``.
+    overdue_days
+        The backlog threshold used.
+    """
+
+    now: dt.datetime
+    last_event_id: int
+    today: gpd.GeoDataFrame
+    by_district: pd.DataFrame
+    by_category: pd.Series
+    new_cases: int
+    overdue_cells: pd.DataFrame
+    overdue_total: int
+    latest: pd.DataFrame
+    overdue_days: int
+
+
+def _counts_by_district(today: pd.DataFrame, districts: DistrictIndex) -> pd.DataFrame:
+    frame = pd.DataFrame({"district_id": districts.ids, "name": districts.names})
+    received = today.groupby("district_id").size()
+    still_open = today[today["status"].isin(("open", "escalated"))].groupby("district_id").size()
+    frame["received"] = frame["district_id"].map(received).fillna(0).astype(int)
+    frame["open"] = frame["district_id"].map(still_open).fillna(0).astype(int)
+    order = frame.sort_values(["received", "name"], ascending=[False, True], kind="stable")
+    return order.reset_index(drop=True)
+
+
+def _lonlat(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Float arrays of a store frame's ``lon``/``lat`` (NaN where unlocated)."""
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
+    return lon, pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
+
+
+def live_snapshot(
+    store: CaseStore,
+    districts: DistrictIndex,
+    *,
+    now: dt.datetime | None = None,
+    since_event: int | None = None,
+    overdue_days: int = DEFAULT_BACKLOG_DAYS,
+    latest: int = 12,
+) -> LiveSnapshot:
+    """Read the live picture from the store.
+
+    Parameters
+    ----------
+    store
+        The case store.
+    districts
+        From :func:`district_index` on the dataset's areas.
+    now
+        The time to treat as now (default: the clock); "today" starts at its midnight.
+    since_event
+        The ``last_event_id`` of the previous snapshot; cases received after it
+        are flagged ``new``. ``None`` on the first look (nothing is new).
+    overdue_days
+        Open or escalated cases received longer ago than this are overdue.
+    latest
+        Length of the ticker.
+    """
+    now = now or dt.datetime.now().replace(microsecond=0)
+    last_event = store.last_event_id()
+    midnight = dt.datetime.combine(now.date(), dt.time())
+    raw = store.received_between(midnight, now + dt.timedelta(seconds=1))
+    lon, lat = _lonlat(raw)
+    raw["district_id"] = districts.locate(lon, lat)
+    new_ids: set[str] = set()
+    if since_event is not None:
+        fresh = store.latest_received(limit=100_000, after_event=since_event, up_to_event=last_event)
+        new_ids = set(fresh["case_id"])
+    raw["new"] = raw["case_id"].isin(new_ids)
+    geometry = gpd.points_from_xy(lon, lat)
+    today = gpd.GeoDataFrame(raw, geometry=geometry, crs=WGS84)
+    by_category = today.groupby("category").size().reindex(list(CATEGORIES), fill_value=0).astype(int)
+    cells, overdue_total = store.overdue_cells(now - dt.timedelta(days=overdue_days))
+    ticker = store.latest_received(limit=latest)
+    ticker["district_id"] = districts.locate(*_lonlat(ticker))
+    ticker = ticker[["received_at", "category", "district_id"]]
+    return LiveSnapshot(
+        now=now,
+        last_event_id=last_event,
+        today=today,
+        by_district=_counts_by_district(raw, districts),
+        by_category=by_category,
+        new_cases=len(new_ids),
+        overdue_cells=cells,
+        overdue_total=overdue_total,
+        latest=ticker.reset_index(drop=True),
+        overdue_days=overdue_days,
+    )
