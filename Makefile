@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 # DATASET=folder (or the environment variable ATLAS_DATASET) opens another dataset than the demo city.
 DATASET ?= $(ATLAS_DATASET)
+# The case store the app reads (the Live page, and the cases of every page); the demo fills an empty one.
+DB ?= $(or $(ATLAS_DB),sqlite:///atlas-cases.db)
 
 .PHONY: demo test bench lint system-deps demo-data clean
 
@@ -20,11 +22,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-## demo: create the virtual environment, install, and serve the app (http://localhost:$(PORT))
+## demo: create the virtual environment, install, and serve the app (http://localhost:$(PORT)) on a case store (DB=url)
 demo: $(VENV)/.installed
 	$(BIN)/python -m dashboard.offline
 	$(BIN)/atlas info "$(or $(DATASET),demo)"
-	ATLAS_DATASET="$(DATASET)" $(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
+	ATLAS_DATASET="$(DATASET)" ATLAS_DB="$(DB)" $(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
 
 ## system-deps: Debian packages the browser tests need (Chromium, a CJK font); root installs them
 system-deps:
@@ -48,4 +50,4 @@ demo-data: $(VENV)/.installed
 	$(BIN)/python -m geodata.demo.build
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts *.egg-info
+	rm -rf $(VENV) .pytest_cache test-artifacts *.egg-info atlas-cases.db atlas-cases.db-wal atlas-cases.db-shm

@@ -31,6 +31,7 @@ pages = [
     st.Page("views/gaps.py", title=t("page.gaps"), url_path="gaps"),
     st.Page("views/hotspots.py", title=t("page.hotspots"), url_path="hotspots"),
     st.Page("views/allocation.py", title=t("page.allocation"), url_path="allocation"),
+    st.Page("views/live.py", title=t("page.live"), url_path="live"),
     st.Page("views/data.py", title=t("page.data"), url_path="data"),
 ]
 page = st.navigation(pages)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from dashboard.i18n import translate
 
-__all__ = ["category_chart", "curve_chart", "weekly_chart"]
+__all__ = ["category_chart", "curve_chart", "today_chart", "weekly_chart"]
 
 RECEIVED_COLOUR = "#1f5a96"
 RESOLVED_COLOUR = "#2ca25f"
@@ -52,6 +52,35 @@ def category_chart(breakdown: pd.DataFrame, lang: str) -> alt.Chart:
             y=alt.Y(f"{category}:N", sort="-x", title=None),
             tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{received}:Q", format=","),
                      alt.Tooltip(f"{rate}:Q", format=".0%")],
+        )
+        .properties(height=alt.Step(18))
+    )
+
+
+def today_chart(by_category: pd.Series, lang: str) -> alt.Chart:
+    """Horizontal bars: today's cases per category, largest first (categories with none left out).
+
+    Parameters
+    ----------
+    by_category
+        Cases per category code (:attr:`geodata.live.LiveSnapshot.by_category`).
+    lang
+        Interface language code.
+    """
+    category = translate("charts.category", lang)
+    received = translate("charts.received", lang)
+    data = pd.DataFrame({
+        category: [translate(f"category.{code}", lang) for code in by_category.index],
+        received: by_category.to_numpy(dtype=int),
+    })
+    data = data[data[received] > 0]
+    return (
+        alt.Chart(data, title=translate("live.chart_title", lang))
+        .mark_bar(color=RECEIVED_COLOUR)
+        .encode(
+            x=alt.X(f"{received}:Q", title=received, axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y(f"{category}:N", sort="-x", title=None),
+            tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{received}:Q", format=",")],
         )
         .properties(height=alt.Step(18))
     )

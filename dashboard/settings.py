@@ -22,10 +22,15 @@ class Settings:
         touches the network. From ``ATLAS_TILES_URL``.
     tiles_attribution
         The attribution the tile provider requires. From ``ATLAS_TILES_ATTRIBUTION``.
+    db_url
+        The case store (``sqlite:///atlas-cases.db``, ``postgresql://…``) the
+        live page reads and the other pages take their cases from, or ``None``
+        (cases come from the dataset's files). From ``ATLAS_DB``.
     """
 
     tiles_url: str | None = None
     tiles_attribution: str = ""
+    db_url: str | None = None
 
     @property
     def tiles_host(self) -> str:
@@ -34,10 +39,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        """Read ``ATLAS_TILES_URL`` and ``ATLAS_TILES_ATTRIBUTION``."""
+        """Read ``ATLAS_TILES_URL``, ``ATLAS_TILES_ATTRIBUTION`` and ``ATLAS_DB``."""
         env = dict(os.environ) if env is None else env
         url = env.get("ATLAS_TILES_URL", "").strip() or None
-        return cls(tiles_url=url, tiles_attribution=env.get("ATLAS_TILES_ATTRIBUTION", "").strip())
+        return cls(
+            tiles_url=url,
+            tiles_attribution=env.get("ATLAS_TILES_ATTRIBUTION", "").strip(),
+            db_url=env.get("ATLAS_DB", "").strip() or None,
+        )
 
 
 def settings() -> Settings:

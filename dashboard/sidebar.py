@@ -18,15 +18,18 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.i18n import DEFAULT_LANG, LANGUAGES, t, translate
+from dashboard.settings import settings
 from geodata.cache import load_dataset_cached
 from geodata.errors import AtlasError, DatasetRejected
 from geodata.report import ValidationReport
 from geodata.schema import Dataset
+from geodata.store import CaseStore, open_store, with_store_cases
 
 __all__ = [
     "DEMO",
     "ENV_VAR",
     "LoadResult",
+    "cached_store",
     "current_dataset",
     "load_cached",
     "page_dataset",
@@ -52,11 +55,26 @@ class LoadResult:
     message: str | None = None
 
 
+@st.cache_resource(show_spinner=False)
+def cached_store(url: str) -> CaseStore:
+    """Open (and migrate) the case store at ``url`` once per server process; its pool serves every session."""
+    return open_store(url)
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def load_cached(source: str) -> LoadResult:
-    """Open a dataset once per source (a folder, a zip path or ``"demo"``)."""
+    """Open a dataset once per source (a folder, a zip path or ``"demo"``).
+
+    With a case store configured (``ATLAS_DB``), the cases come from the store
+    as they were when the dataset was opened; the bundled demo fills an empty
+    store with its own cases first.
+    """
     try:
-        return LoadResult(source, dataset=load_dataset_cached(source))
+        dataset = load_dataset_cached(source)
+        url = settings().db_url
+        if url is not None:
+            dataset = with_store_cases(dataset, cached_store(url), seed=source == DEMO)
+        return LoadResult(source, dataset=dataset)
     except DatasetRejected as exc:
         return LoadResult(source, report=exc.report, message=str(exc))
     except AtlasError as exc:
@@ -161,6 +179,13 @@ def _show_dataset(dataset: Dataset) -> None:
     warnings = dataset.report.warnings if dataset.report is not None else []
     if warnings:
         st.sidebar.caption(t("sidebar.warnings", count=len(warnings)))
+    if settings().db_url is not None:
+        count = 0 if dataset.cases is None else len(dataset.cases)
+        st.sidebar.caption(t("sidebar.store_cases", count=f"{count:,}"))
+        if st.sidebar.button(t("sidebar.store_reload"), key="store_reload"):
+            load_cached.clear()
+            st.cache_data.clear()
+            st.rerun()
 
 
 def render_sidebar() -> LoadResult:

@@ -24,6 +24,7 @@ writers cannot deadlock, and a transaction that loses a race is retried.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import time
@@ -43,7 +44,7 @@ import shapely
 
 from geodata.errors import DataError
 from geodata.hexagons import latlng_cells
-from geodata.schema import CASES, WGS84
+from geodata.schema import CASES, WGS84, Dataset
 
 __all__ = [
     "DEFAULT_URL",
@@ -52,6 +53,7 @@ __all__ = [
     "WriteCounts",
     "case_records",
     "open_store",
+    "with_store_cases",
 ]
 
 DEFAULT_URL = "sqlite:///atlas-cases.db"
@@ -756,6 +758,24 @@ def frame_from_rows(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     missing = np.isnan(lon) | np.isnan(lat)
     geoms[missing] = None
     return gpd.GeoDataFrame(frame[list(CASES.names)], geometry=geoms, crs=WGS84)
+
+
+def with_store_cases(dataset: Dataset, store: CaseStore, *, seed: bool = False) -> Dataset:
+    """The dataset with its cases read from the store (the store is the record once one is configured).
+
+    Parameters
+    ----------
+    dataset
+        A loaded dataset.
+    store
+        The case store.
+    seed
+        When the store is empty, first write the dataset's own cases into it
+        (how the bundled demo fills a new store on its first start).
+    """
+    if seed and dataset.cases is not None and len(dataset.cases) and store.count() == 0:
+        store.upsert(case_records(dataset.cases), source="seed")
+    return dataclasses.replace(dataset, cases=store.cases_frame())
 
 
 def open_store(url: str = DEFAULT_URL) -> CaseStore:

@@ -173,3 +173,19 @@ def test_a_version_1_store_is_migrated_and_its_cells_filled(store_url: str) -> N
         )
     assert versions == [1, 2]
     assert cell == h3.str_to_int(h3.latlng_to_cell(43.8, 125.3, store_module.CELL_RESOLUTION))
+
+
+def test_with_store_cases_reads_the_store_and_seeds_only_an_empty_one(write_dataset, store_url: str) -> None:
+    from geodata.load import load_dataset
+    from geodata.store import with_store_cases
+
+    dataset = load_dataset(write_dataset())
+    with open_store(store_url) as store:
+        assert len(with_store_cases(dataset, store).cases) == 0  # no seeding unless asked
+        seeded = with_store_cases(dataset, store, seed=True)
+        assert sorted(seeded.cases["case_id"]) == ["K1", "K2", "K3"]
+        assert seeded.cases.geometry.x.round(6).tolist() == dataset.cases.geometry.x.round(6).tolist()
+        store.upsert([record("NEW")])
+        again = with_store_cases(dataset, store, seed=True)  # not empty: nothing re-seeded, the new case read
+        assert sorted(again.cases["case_id"]) == ["K1", "K2", "K3", "NEW"]
+        assert {e["source"] for e in store.history("K1")} == {"seed"}

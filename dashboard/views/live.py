@@ -1,0 +1,163 @@
+"""The live page: a wall screen of today's cases, refreshed in place from the case store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import pandas as pd
+import streamlit as st
+
+from streamlit_folium import st_folium
+
+from dashboard.casestore import district_lookup
+from dashboard.charts import today_chart
+from dashboard.i18n import current_lang, format_number, t
+from dashboard.livemap import live_groups
+from dashboard.mapcache import map_layers, shape_files
+from dashboard.settings import settings
+from dashboard.shapes import static_base_map
+from dashboard.sidebar import cached_store, page_dataset
+from geodata.errors import AtlasError
+from geodata.live import LiveSnapshot, live_snapshot
+from geodata.store import CaseStore
+
+MAP_KEY = "live_map"
+MAP_HEIGHT = 620
+PERIODS = (5, 10, 30, 60)
+DEFAULT_PERIOD = 10
+WALL_CSS = """
+<style>
+.stApp, [data-testid="stHeader"] { background: #0b1220; color: #e8eef7; }
+.stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp label, .stApp span { color: #e8eef7; }
+[data-testid="stMetricValue"] { font-size: 3.4rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.35rem; }
+.stApp h1 { font-size: 2.8rem; }
+.atlas-ticker { font-size: 1.25rem; line-height: 1.9; }
+</style>
+"""
+
+
+def _controls() -> tuple[bool, int]:
+    st.sidebar.subheader(t("live.controls"))
+    wall = st.sidebar.toggle(t("live.wall"), key="live_wall", help=t("live.wall_help"))
+    period = st.sidebar.select_slider(
+        t("live.period"),
+        options=list(PERIODS),
+        value=DEFAULT_PERIOD,
+        format_func=lambda s: t("live.seconds", n=s),
+        key="live_period",
+    )
+    return bool(wall), int(period)
+
+
+def _tiles(snap: LiveSnapshot, lang: str) -> None:
+    today_open = int(snap.today["status"].isin(("open", "escalated")).sum())
+    a, b, c, d = st.columns(4)
+    a.metric(t("live.kpi_today"), format_number(len(snap.today), lang), help=t("live.kpi_today_help"))
+    b.metric(t("live.kpi_new"), format_number(snap.new_cases, lang), help=t("live.kpi_new_help"))
+    c.metric(t("live.kpi_open"), format_number(today_open, lang), help=t("live.kpi_open_help"))
+    d.metric(
+        t("live.kpi_overdue", days=snap.overdue_days),
+        format_number(snap.overdue_total, lang),
+        help=t("live.kpi_overdue_help", days=snap.overdue_days),
+    )
+
+
+def _ticker(snap: LiveSnapshot, names: dict[str, str], lang: str) -> None:
+    st.subheader(t("live.ticker"))
+    if len(snap.latest) == 0:
+        st.info(t("live.ticker_empty"))
+        return
+    lines = []
+    for row in snap.latest.itertuples(index=False):
+        when = pd.Timestamp(row.received_at)
+        stamp = when.strftime("%H:%M") if when.date() == snap.now.date() else when.strftime("%Y-%m-%d %H:%M")
+        district = names.get(row.district_id, t("live.no_district"))
+        lines.append(f"{stamp} · {t(f'category.{row.category}')} · {district}")
+    st.markdown(
+        "<div class='atlas-ticker'>" + "<br>".join(html.escape(line) for line in lines) + "</div>",
+        unsafe_allow_html=True,
+    )
+
+
+def _districts_table(snap: LiveSnapshot, names: dict[str, str], lang: str) -> None:
+    st.subheader(t("live.by_district"))
+    table = pd.DataFrame(
+        {
+            t("live.col_district"): [names.get(d, d) for d in snap.by_district["district_id"]],
+            t("live.col_received"): snap.by_district["received"].to_numpy(),
+            t("live.col_open"): snap.by_district["open"].to_numpy(),
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _panel(source: str, store: CaseStore, lang: str) -> None:
+    started = dt.datetime.now()
+    try:
+        since = st.session_state.get("live_event")
+        snap = live_snapshot(store, district_lookup(source).index, since_event=since)
+    except AtlasError as exc:
+        st.error(t("live.store_error", message=str(exc)))
+        return
+    st.session_state["live_event"] = snap.last_event_id
+    names = district_lookup(source).names(lang)
+    _tiles(snap, lang)
+    map_col, side_col = st.columns([3, 1.2])
+    with map_col:
+        layers = map_layers(source)
+        st_folium(
+            static_base_map(layers, shape_files(source), communities=False),
+            key=MAP_KEY,
+            height=MAP_HEIGHT,
+            use_container_width=True,
+            feature_group_to_add=live_groups(snap, lang=lang, district_names=names),
+            returned_objects=[],
+        )
+        if len(snap.today) == 0:
+            st.info(t("live.empty_today"))
+    with side_col:
+        _ticker(snap, names, lang)
+    left, right = st.columns(2)
+    with left:
+        _districts_table(snap, names, lang)
+    with right:
+        if snap.by_category.sum():
+            st.altair_chart(today_chart(snap.by_category, lang), width="stretch")
+    took = (dt.datetime.now() - started).total_seconds()
+    st.caption(
+        t(
+            "live.updated",
+            time=snap.now.strftime("%H:%M:%S"),
+            period=st.session_state.get("live_period", 10),
+            took=format_number(took, lang, digits=2),
+            store=store.backend,
+        )
+    )
+
+
+def main() -> None:
+    """Draw the page."""
+    lang = current_lang()
+    opened = page_dataset("live.title", page="live", forget=("live_event", MAP_KEY))
+    if opened is None:
+        return
+    _, source = opened
+    url = settings().db_url
+    if url is None:
+        st.info(t("live.no_store"))
+        return
+    try:
+        store = cached_store(url)
+    except AtlasError as exc:
+        st.error(t("live.store_error", message=str(exc)))
+        return
+    wall, period = _controls()
+    if wall:
+        st.markdown(WALL_CSS, unsafe_allow_html=True)
+    st.caption(t("live.caption"))
+    st.fragment(run_every=period)(_panel)(source, store, lang)
+
+
+main()
