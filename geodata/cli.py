@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from geodata.cli_api import add_import_open311, add_serve_api
 from geodata.cli_hotspots import add_hotspots
 from geodata.cli_kpis import add_kpis
 from geodata.cli_site import add_pair, add_site
@@ -215,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_pair(sub, dataset_help)
     add_ingest(sub)
     add_simulate(sub)
+    add_import_open311(sub)
+    add_serve_api(sub)
     return parser
 
 

@@ -1,0 +1,376 @@
+"""The Open311 GeoReport v2 endpoints, every error as the spec's ``[{"code": N, "description": ...}]``.
+
+``POST /open311/v2/requests.json`` validates a request completely, then hands
+its record to the group writer (:class:`atlas_api.writer.GroupWriter`) and
+answers only after the transaction that holds it has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hmac
+import json
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from atlas_api.limits import BodyLimit, BodyTooLarge
+from atlas_api.writer import GroupWriter
+from geodata.case_query import find_cases
+from geodata.open311 import (
+    CLOSED_STATUSES,
+    DEFAULT_TIMEZONE,
+    OPEN_STATUSES,
+    REQUEST_FIELDS,
+    RequestRejected,
+    category_for_code,
+    city_timezone,
+    parse_datetime,
+    parse_request,
+    service_definition,
+    service_list,
+    to_open311,
+)
+from geodata.store import open_store
+
+__all__ = ["API_KEY_ENV", "DEFAULT_MAX_BODY", "MAX_PAGE", "WINDOW_DAYS", "create_app", "key_from_env"]
+
+DEFAULT_MAX_BODY = 1_000_000
+"""Largest request body accepted, bytes."""
+
+WINDOW_DAYS = 90
+"""GeoReport: the default and the widest span of ``GET requests``."""
+
+MAX_PAGE = 1_000
+"""GeoReport: at most 1,000 requests per response."""
+
+API_KEY_ENV = "ATLAS_API_KEY"
+"""The environment variable holding the API key of writes."""
+
+PREFIX = "/open311/v2"
+_JSON = "application/json; charset=utf-8"
+
+
+def key_from_env() -> str | None:
+    """The API key from ``$ATLAS_API_KEY`` (``None`` when unset or blank: writes are then refused)."""
+    return os.environ.get(API_KEY_ENV) or None
+
+
+class _Rejected(Exception):
+    """A request answered with the spec's error array."""
+
+    def __init__(self, status: int, *descriptions: str) -> None:
+        self.status = status
+        self.descriptions = descriptions
+
+
+def _errors(
+    status: int, descriptions: list[str] | tuple[str, ...], codes: list[int] | None = None
+) -> JSONResponse:
+    codes = codes or [status] * len(descriptions)
+    body = [{"code": c, "description": d} for c, d in zip(codes, descriptions, strict=True)]
+    return JSONResponse(body, status_code=status, media_type=_JSON)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            text = f"no resource at {request.url.path}; this server answers {PREFIX}/services.json and "
+            return _errors(404, [text + f"{PREFIX}/requests.json (JSON only)"])
+        if exc.status_code == 405:
+            return _errors(405, [f"method {request.method} is not allowed on {request.url.path}"])
+        return _errors(exc.status_code, [str(exc.detail)])
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        texts = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors()]
+        return _errors(400, texts or ["invalid request"])
+
+    @app.exception_handler(_Rejected)
+    async def _rejected(request: Request, exc: _Rejected) -> JSONResponse:
+        return _errors(exc.status, list(exc.descriptions))
+
+    @app.exception_handler(RequestRejected)
+    async def _bad_fields(request: Request, exc: RequestRejected) -> JSONResponse:
+        return _errors(exc.status, [str(e) for e in exc.errors], [e.status for e in exc.errors])
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return _errors(413, [str(exc)])
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        return _errors(500, [f"internal error ({type(exc).__name__}); nothing was stored by this request"])
+
+
+# --- request bodies ---------------------------------------------------------------------------------
+
+
+async def _fields(request: Request) -> Mapping:
+    """The POST body as field -> value: form (urlencoded or multipart) or a JSON object."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()  # bounded by BodyLimit
+    if kind in ("application/json", "text/json") or kind.endswith("+json"):
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _Rejected(400, f"body is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise _Rejected(400, "body: expected one service request as a JSON object")
+        return data
+    if kind == "multipart/form-data":
+        form = await request.form(max_files=4, max_fields=200)
+        out = {}
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                await value.close()  # media is accepted, never stored
+            else:
+                out[key] = value
+        return out
+    if kind in ("", "application/x-www-form-urlencoded"):
+        try:
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise _Rejected(400, f"body is not a UTF-8 form: {exc}") from exc
+    raise _Rejected(400, f"unsupported Content-Type {kind!r}: send a form or application/json")
+
+
+def _check_key(expected: str | None, request: Request, fields: Mapping) -> None:
+    if expected is None:
+        raise _Rejected(403, f"this server accepts no writes: no API key is configured (set {API_KEY_ENV})")
+    given = request.headers.get("x-api-key") or request.query_params.get("api_key") or fields.get("api_key")
+    if not isinstance(given, str) or not given:
+        raise _Rejected(403, "api_key missing -- can't proceed with create_request")
+    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+        raise _Rejected(403, "invalid api_key received -- can't proceed with create_request")
+
+
+# --- GET requests filters -------------------------------------------------------------------------
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None or not value.strip():
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _window(start: str | None, end: str | None, tz, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    span = dt.timedelta(days=WINDOW_DAYS)
+    bounds = []
+    for name, value in (("start_date", start), ("end_date", end)):
+        try:
+            bounds.append(None if value is None or not value.strip() else parse_datetime(value, tz))
+        except ValueError as exc:
+            raise _Rejected(
+                400, f"{name}: {value[:40]!r} is not a w3 date/time such as 2010-01-01T00:00:00Z"
+            ) from exc
+    first, last = bounds
+    if first is None and last is None:
+        return now - span, now
+    if first is None:
+        return last - span, last
+    if last is None:
+        return first, first + span
+    if last < first:
+        raise _Rejected(400, "end_date is before start_date")
+    if last - first > span:
+        raise _Rejected(400, f"start_date and end_date may not span more than {WINDOW_DAYS} days")
+    return first, last
+
+
+def _statuses(value: str | None) -> list[str] | None:
+    wanted = _split(value)
+    if wanted is None:
+        return None
+    out: list[str] = []
+    for word in wanted:
+        if word.lower() not in ("open", "closed"):
+            raise _Rejected(400, f"status: {word[:40]!r} is not open or closed")
+        out.extend(OPEN_STATUSES if word.lower() == "open" else CLOSED_STATUSES)
+    return out
+
+
+def _categories(value: str | None) -> list[str] | None:
+    wanted = _split(value)
+    if wanted is None:
+        return None
+    found = [category_for_code(code) for code in wanted]
+    unknown = [code for code, cat in zip(wanted, found, strict=True) if cat is None]
+    if unknown:
+        raise _Rejected(404, *(f"service_code {code[:40]!r} was not found" for code in unknown))
+    return found
+
+
+# --- the app ----------------------------------------------------------------------------------------
+
+
+def _post_openapi() -> dict:
+    properties = {name: {"type": "string", "description": text} for name, text in REQUEST_FIELDS.items()}
+    schema = {"type": "object", "properties": properties, "required": ["service_code", "lat", "long"]}
+    content = {
+        kind: {"schema": schema}
+        for kind in ("application/x-www-form-urlencoded", "multipart/form-data", "application/json")
+    }
+    return {
+        "requestBody": {"required": True, "content": content},
+        "responses": {
+            "201": {"description": "A new case: [{service_request_id, service_notice, account_id}]"},
+            "200": {"description": "A case already stored under this case_id (a resend)"},
+            "400": {"description": "Bad body or field (spec error array)"},
+            "403": {"description": "Missing or invalid API key, or none configured"},
+            "404": {"description": "Unknown service_code"},
+            "413": {"description": "Body over the limit"},
+        },
+    }
+
+
+def _add_offline_docs(app: FastAPI) -> None:
+    """Swagger UI from the ``swagger-ui-bundle-v2`` package when installed; FastAPI's CDN page otherwise."""
+    try:
+        from starlette.staticfiles import StaticFiles
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:  # pragma: no cover - depends on the environment
+        app.add_api_route("/docs", _cdn_docs(app), include_in_schema=False)
+        return
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title} - docs",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
+
+    app.add_api_route("/docs", docs, include_in_schema=False)
+
+
+def _cdn_docs(app: FastAPI):  # pragma: no cover - depends on the environment
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - docs")
+
+    return docs
+
+
+def create_app(
+    store_url: str,
+    api_key: str | None,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    timezone: str = DEFAULT_TIMEZONE,
+    max_group: int = 2_000,
+) -> FastAPI:
+    """The intake API on the case store at ``store_url``.
+
+    Parameters
+    ----------
+    store_url
+        ``sqlite:///file.db`` or ``postgresql://user@host/db`` (opened and migrated now).
+    api_key
+        The key every write must bring (:func:`key_from_env` reads ``$ATLAS_API_KEY``);
+        ``None`` refuses every write.
+    max_body_bytes
+        Largest request body accepted (413 beyond).
+    timezone
+        The city's IANA time zone: stored times are its local time.
+    max_group
+        Most records per group-commit transaction.
+    """
+    tz = city_timezone(timezone)
+    store = open_store(store_url)
+    writer = GroupWriter(store, max_group=max_group)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        writer.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(writer.close)
+            store.close()
+
+    app = FastAPI(
+        title="Minsheng Atlas intake (Open311 GeoReport v2)",
+        description="Cases in, case status out. Personal data and free text are accepted and never stored.",
+        version="2",
+        lifespan=lifespan,
+        docs_url=None,
+    )
+    app.state.store = store
+    app.state.writer = writer
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    _install_error_handlers(app)
+    _add_offline_docs(app)
+
+    @app.get(f"{PREFIX}/services.json", summary="GET Service List: one service per case category")
+    def services() -> list[dict]:
+        return service_list()
+
+    @app.get(f"{PREFIX}/services/{{service_code}}.json", summary="GET Service Definition (no attributes)")
+    def definition(service_code: str) -> dict:
+        found = service_definition(service_code)
+        if found is None:
+            raise _Rejected(404, f"service_code {service_code[:40]!r} was not found")
+        return found
+
+    @app.post(
+        f"{PREFIX}/requests.json",
+        summary="POST Service Request (API key required)",
+        openapi_extra=_post_openapi(),
+        status_code=201,
+    )
+    async def create_request(request: Request) -> JSONResponse:
+        fields = await _fields(request)
+        _check_key(api_key, request, fields)
+        record = parse_request(fields, tz=tz)
+        new = await asyncio.wrap_future(writer.submit(record))
+        notice = f"Received: a {record['category'].replace('_', ' ')} case; the station will follow up."
+        body = [{"service_request_id": record["case_id"], "service_notice": notice, "account_id": None}]
+        return JSONResponse(body, status_code=201 if new else 200, media_type=_JSON)
+
+    @app.get(f"{PREFIX}/requests.json", summary="GET Service Requests (newest first)")
+    def requests(
+        service_request_id: str | None = Query(None, description="Comma-separated ids; overrides the rest."),
+        service_code: str | None = Query(None, description="Comma-separated service codes."),
+        start_date: str | None = Query(None, description="w3 date/time; default: end_date - 90 days."),
+        end_date: str | None = Query(None, description="w3 date/time; default: now (or start + 90 days)."),
+        status: str | None = Query(None, description="open, closed, or both comma-separated."),
+        page: int = Query(1, ge=1, description="Extension: page number, from 1."),
+        page_size: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE, description="Extension: requests per page."),
+        jurisdiction_id: str | None = Query(None, description="Ignored: one jurisdiction."),
+    ) -> list[dict]:
+        ids = _split(service_request_id)
+        if ids is not None:
+            rows = find_cases(store.engine, case_ids=ids[:MAX_PAGE], limit=MAX_PAGE)
+        else:
+            first, last = _window(start_date, end_date, tz, parse_datetime(dt.datetime.now(tz), tz))
+            rows = find_cases(
+                store.engine,
+                categories=_categories(service_code),
+                statuses=_statuses(status),
+                received_from=first,
+                received_until=last,
+                limit=page_size,
+                offset=(page - 1) * page_size,
+            )
+        return [to_open311(row, tz=tz) for row in rows]
+
+    @app.get(f"{PREFIX}/requests/{{service_request_id}}.json", summary="GET Service Request")
+    def one_request(service_request_id: str) -> list[dict]:
+        rows = find_cases(store.engine, case_ids=[service_request_id], limit=1)
+        if not rows:
+            raise _Rejected(404, f"service_request_id {service_request_id[:64]!r} was not found")
+        return [to_open311(rows[0], tz=tz)]
+
+    return app
