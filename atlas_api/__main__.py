@@ -10,7 +10,6 @@ import sys
 from collections.abc import Sequence
 
 from atlas_api.app import DEFAULT_MAX_BODY, create_app, key_from_env
-from geodata.open311 import DEFAULT_TIMEZONE
 from geodata.store import DEFAULT_URL
 
 __all__ = ["main", "serve"]
@@ -24,7 +23,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
     max_body: int = DEFAULT_MAX_BODY,
-    timezone: str = DEFAULT_TIMEZONE,
+    timezone: str | None = None,
     log_level: str = "warning",
 ) -> None:
     """Serve the intake API on ``host:port`` until interrupted (one process, one event loop)."""
@@ -43,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES")
-    parser.add_argument("--timezone", default=DEFAULT_TIMEZONE)
+    parser.add_argument("--timezone", default=None)
     args = parser.parse_args(argv)
     serve(args.db, host=args.host, port=args.port, max_body=args.max_body, timezone=args.timezone)
     return 0

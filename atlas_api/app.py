@@ -28,7 +28,6 @@ from atlas_api.writer import GroupWriter
 from geodata.case_query import find_cases
 from geodata.open311 import (
     CLOSED_STATUSES,
-    DEFAULT_TIMEZONE,
     OPEN_STATUSES,
     REQUEST_FIELDS,
     RequestRejected,
@@ -268,7 +267,7 @@ def create_app(
     api_key: str | None,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY,
-    timezone: str = DEFAULT_TIMEZONE,
+    timezone: str | None = None,
     max_group: int = 2_000,
 ) -> FastAPI:
     """The intake API on the case store at ``store_url``.

@@ -47,7 +47,9 @@ def add_serve_api(sub: argparse._SubParsersAction) -> None:
         help=f"largest request body accepted ({DEFAULT_MAX_BODY:,}); larger gets 413",
     )
     serve.add_argument(
-        "--timezone", default=DEFAULT_TIMEZONE, help=f"the city's time zone ({DEFAULT_TIMEZONE})"
+        "--timezone",
+        default=None,
+        help=f"the city's time zone (default: $ATLAS_TIMEZONE, else {DEFAULT_TIMEZONE})",
     )
     serve.set_defaults(func=_cmd_serve_api)
 
@@ -92,7 +94,9 @@ def add_import_open311(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--rejects", metavar="PATH", help="reject file (default: FILE.rejects.json beside it)")
     imp.add_argument("--batch", type=int, default=5_000, help="records per transaction (5000)")
     imp.add_argument(
-        "--timezone", default=DEFAULT_TIMEZONE, help=f"the city's time zone ({DEFAULT_TIMEZONE})"
+        "--timezone",
+        default=None,
+        help=f"the city's time zone (default: $ATLAS_TIMEZONE, else {DEFAULT_TIMEZONE})",
     )
     imp.add_argument("--json", action="store_true", help="print one JSON object")
     imp.set_defaults(func=_cmd_import_open311)

@@ -18,6 +18,7 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
+from geodata.clock import city_now
 from geodata.schema import CATEGORIES, WGS84
 from geodata.store import CaseStore
 from geodata.underserved import DEFAULT_BACKLOG_DAYS
@@ -136,7 +137,8 @@ def live_snapshot(
     districts
         From :func:`district_index` on the dataset's areas.
     now
-        The time to treat as now (default: the clock); "today" starts at its midnight.
+        The time to treat as now (default: the city's clock, :func:`geodata.clock.city_now`);
+        "today" starts at its midnight.
     since_event
         The ``last_event_id`` of the previous snapshot; cases received after it
         are flagged ``new``. ``None`` on the first look (nothing is new).
@@ -145,7 +147,7 @@ def live_snapshot(
     latest
         Length of the ticker.
     """
-    now = now or dt.datetime.now().replace(microsecond=0)
+    now = now or city_now()
     last_event = store.last_event_id()
     midnight = dt.datetime.combine(now.date(), dt.time())
     raw = store.received_between(midnight, now + dt.timedelta(seconds=1))

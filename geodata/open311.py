@@ -36,8 +36,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from geodata.clock import DEFAULT_TIMEZONE, city_timezone
 from geodata.errors import DataError
 from geodata.report import ValidationReport
 from geodata.schema import CATEGORIES, CHANNELS, LEVELS_RESOLVED, SATISFACTION, STATUSES
@@ -71,7 +72,6 @@ __all__ = [
     "to_open311",
 ]
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 """The city's time zone: stored times are its local wall-clock time, without an offset."""
 
 OPEN_STATUSES: tuple[str, ...] = ("open", "escalated")
@@ -249,14 +249,6 @@ def service_definition(code: object) -> dict | None:
 # --- values ---------------------------------------------------------------------------------------
 
 
-def city_timezone(name: str) -> ZoneInfo:
-    """The IANA time zone called ``name``; :class:`DataError` naming it when unknown."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise DataError(f"unknown time zone {name!r}; expected an IANA name such as Asia/Shanghai") from exc
-
-
 def parse_datetime(value: object, tz: ZoneInfo) -> dt.datetime:
     """An ISO 8601 date/time as the city's local wall-clock time, naive, to the second.
 
@@ -396,7 +388,7 @@ def _status(data: Mapping, resolved_at: dt.datetime | None, errors: list[FieldEr
 def parse_request(
     data: Mapping,
     *,
-    tz: ZoneInfo | str = DEFAULT_TIMEZONE,
+    tz: ZoneInfo | str | None = None,
     now: dt.datetime | None = None,
     default_channel: str | None = "online",
 ) -> dict:
@@ -425,7 +417,7 @@ def parse_request(
     RequestRejected
         With every problem found, each naming its field.
     """
-    tz = city_timezone(tz) if isinstance(tz, str) else tz
+    tz = tz if isinstance(tz, ZoneInfo) else city_timezone(tz)
     if not isinstance(data, Mapping):
         raise RequestRejected([FieldError("body", "expected one service request: a form or a JSON object")])
     errors: list[FieldError] = []
@@ -462,7 +454,7 @@ def _w3(value: dt.datetime | None, tz: ZoneInfo) -> str | None:
     return None if value is None else value.replace(tzinfo=tz).isoformat()
 
 
-def to_open311(row: Mapping, *, tz: ZoneInfo | str = DEFAULT_TIMEZONE) -> dict:
+def to_open311(row: Mapping, *, tz: ZoneInfo | str | None = None) -> dict:
     """The GeoReport service request of a stored case row (a ``cases`` table row or :meth:`CaseStore.case`).
 
     Parameters
@@ -483,7 +475,7 @@ def to_open311(row: Mapping, *, tz: ZoneInfo | str = DEFAULT_TIMEZONE) -> dict:
         it was closed), ``lat``, ``long``, and the extensions ``contacts``,
         ``level_resolved``, ``station_id``, ``channel``, ``satisfaction``.
     """
-    tz = city_timezone(tz) if isinstance(tz, str) else tz
+    tz = tz if isinstance(tz, ZoneInfo) else city_timezone(tz)
     status = row["status"]
     service = _SERVICE_BY_CATEGORY.get(row["category"], _SERVICE_BY_CATEGORY["other"])
     updated = row.get("resolved_at") if status in CLOSED_STATUSES else None
@@ -560,7 +552,7 @@ def _dump_fields(item: Mapping, categories: Mapping[str, str] | None) -> dict:
 def records_from_items(
     items: Iterable[object],
     *,
-    tz: ZoneInfo | str = DEFAULT_TIMEZONE,
+    tz: ZoneInfo | str | None = None,
     categories: Mapping[str, str] | None = None,
 ) -> DumpRead:
     """Store records from GeoReport service requests (dicts as ``GET requests.json`` returns them).
@@ -576,7 +568,7 @@ def records_from_items(
         The source's own ``service_code`` or ``service_name`` -> a canonical
         category (or one of our service codes); codes we know need no entry.
     """
-    tz = city_timezone(tz) if isinstance(tz, str) else tz
+    tz = tz if isinstance(tz, ZoneInfo) else city_timezone(tz)
     records, errors = [], []
     count = 0
     for index, item in enumerate(items):
@@ -600,7 +592,7 @@ def records_from_items(
 def read_open311_dump(
     path: str | Path,
     *,
-    tz: ZoneInfo | str = DEFAULT_TIMEZONE,
+    tz: ZoneInfo | str | None = None,
     categories: Mapping[str, str] | None = None,
 ) -> DumpRead:
     """Read a GeoReport JSON dump: an array of service requests as ``GET requests.json`` returns them.
@@ -668,7 +660,7 @@ def ingest_open311_dump(
     reject_file: str | Path | None = None,
     batch_size: int = 5_000,
     source: str = "open311",
-    tz: ZoneInfo | str = DEFAULT_TIMEZONE,
+    tz: ZoneInfo | str | None = None,
     categories: Mapping[str, str] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> IngestResult:

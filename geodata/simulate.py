@@ -22,6 +22,7 @@ import pandas as pd
 
 import shapely
 
+from geodata.clock import city_now
 from geodata.errors import DataError
 from geodata.schema import LEVELS_RESOLVED, Dataset
 from geodata.store import CaseStore, WriteCounts
@@ -179,7 +180,7 @@ def simulate(
     for k in range(ticks):
         n_new = int(simulator.rng.poisson(rate * tick_seconds))
         n_change = int(simulator.rng.poisson(rate * tick_seconds * change_share))
-        records = simulator.tick(dt.datetime.now().replace(microsecond=0), n_new, n_change)
+        records = simulator.tick(city_now(), n_new, n_change)
         if records:
             total = total + store.upsert(records, source="simulate")
         if progress is not None:

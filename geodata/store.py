@@ -42,6 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 import geopandas as gpd
 import shapely
 
+from geodata.clock import city_now
 from geodata.errors import DataError
 from geodata.hexagons import latlng_cells
 from geodata.schema import CASES, WGS84, Dataset
@@ -318,7 +319,7 @@ def _write(engine: Engine) -> Iterator[Connection]:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    return city_now()
 
 
 # --- records ----------------------------------------------------------------------------------

@@ -100,3 +100,17 @@ def test_simulate_refuses_a_bad_rate(write_dataset, tmp_path, capsys) -> None:
     assert "--rate and --duration must be positive" in capsys.readouterr().err
     with pytest.raises(Exception, match="no cases"):
         CaseSimulator.from_dataset(load_dataset(write_dataset("nocases", cases=None)))
+
+
+def test_the_city_clock_not_the_servers(monkeypatch) -> None:
+    from geodata.clock import city_now
+    from geodata.errors import DataError
+
+    utc = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    monkeypatch.setenv("ATLAS_TIMEZONE", "UTC")
+    assert abs(city_now() - utc) < dt.timedelta(seconds=5)
+    monkeypatch.delenv("ATLAS_TIMEZONE")  # the default: Changchun's clock, UTC+8 all year
+    assert abs(city_now() - utc - dt.timedelta(hours=8)) < dt.timedelta(seconds=5)
+    monkeypatch.setenv("ATLAS_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(DataError, match="unknown time zone 'Mars/Olympus'"):
+        city_now()

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from geodata.clock import city_now
 from geodata.store import open_store
 
 
@@ -13,7 +14,7 @@ from geodata.store import open_store
 def live_store(tmp_path, monkeypatch) -> str:
     """A store holding two cases received today (D1 open, D2 resolved) and one overdue (D1)."""
     url = f"sqlite:///{tmp_path / 'live.db'}"
-    now = dt.datetime.now().replace(microsecond=0)
+    now = city_now()  # the page's clock: the city's, not this machine's
     midnight = dt.datetime.combine(now.date(), dt.time())
     base = {"contacts": 1, "lat": 43.81}
     with open_store(url) as store:
