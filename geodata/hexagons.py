@@ -33,6 +33,7 @@ __all__ = [
     "count_in_hexagons",
     "hexagon_polygons",
     "latlng_cells",
+    "parent_cells",
     "parse_cells",
     "point_coordinates",
     "resolution_for_extent",
@@ -89,6 +90,27 @@ def latlng_cells(lat: np.ndarray, lng: np.ndarray, resolution: int) -> np.ndarra
     if len(lat) == 0:
         return np.empty(0, dtype=np.uint64)
     return np.asarray(coordinates_to_cells(lat, lng, int(resolution)), dtype=np.uint64)
+
+
+def parent_cells(cells: np.ndarray, resolution: int) -> np.ndarray:
+    """The parent of each H3 cell at a coarser ``resolution`` (vectorised).
+
+    Parameters
+    ----------
+    cells
+        ``uint64`` cell indexes, all finer than or at ``resolution``.
+    resolution
+        The parents' resolution.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint64`` indexes, equal to ``h3.str_to_int(h3.cell_to_parent(cell, resolution))``.
+    """
+    cells = np.ascontiguousarray(cells, dtype=np.uint64)
+    if len(cells) == 0:
+        return np.empty(0, dtype=np.uint64)
+    return np.asarray(h3ronpy.change_resolution(cells, int(resolution)), dtype=np.uint64)
 
 
 def cell_ids(cells: np.ndarray) -> np.ndarray:

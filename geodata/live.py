@@ -19,8 +19,9 @@ import geopandas as gpd
 import shapely
 
 from geodata.clock import city_now
+from geodata.hexagons import parent_cells
 from geodata.schema import CATEGORIES, WGS84
-from geodata.store import CaseStore
+from geodata.store import CELL_RESOLUTION, CaseStore
 from geodata.underserved import DEFAULT_BACKLOG_DAYS
 
 __all__ = ["DistrictIndex", "LiveSnapshot", "district_index", "live_snapshot"]
@@ -85,6 +86,9 @@ class LiveSnapshot:
         int) and ``cases``.
     overdue_total
         Their total, unlocated ones included.
+    overdue_resolution
+        The H3 resolution of ``overdue_cells``: the stored cells' (8), or
+        coarser where more than ``max_cells`` cells would be drawn.
     latest
         The newest received cases (newest first): ``received_at, category, district_id``.
     overdue_days
@@ -99,6 +103,7 @@ class LiveSnapshot:
     new_cases: int
     overdue_cells: pd.DataFrame
     overdue_total: int
+    overdue_resolution: int
     latest: pd.DataFrame
     overdue_days: int
 
@@ -111,6 +116,17 @@ def _counts_by_district(today: pd.DataFrame, districts: DistrictIndex) -> pd.Dat
     frame["open"] = frame["district_id"].map(still_open).fillna(0).astype(int)
     order = frame.sort_values(["received", "name"], ascending=[False, True], kind="stable")
     return order.reset_index(drop=True)
+
+
+def _coarsened(cells: pd.DataFrame, max_cells: int) -> tuple[pd.DataFrame, int]:
+    """Counts per cell merged into parent cells until at most ``max_cells`` remain."""
+    resolution = CELL_RESOLUTION
+    while len(cells) > max_cells and resolution > 0:
+        resolution -= 1
+        parents = parent_cells(cells["cell"].to_numpy(dtype=np.int64).astype(np.uint64), resolution)
+        merged = pd.DataFrame({"cell": parents.astype(np.int64), "cases": cells["cases"].to_numpy()})
+        cells = merged.groupby("cell", as_index=False)["cases"].sum()
+    return cells, resolution
 
 
 def _lonlat(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -127,6 +143,7 @@ def live_snapshot(
     since_event: int | None = None,
     overdue_days: int = DEFAULT_BACKLOG_DAYS,
     latest: int = 12,
+    max_cells: int = 1_500,
 ) -> LiveSnapshot:
     """Read the live picture from the store.
 
@@ -146,6 +163,9 @@ def live_snapshot(
         Open or escalated cases received longer ago than this are overdue.
     latest
         Length of the ticker.
+    max_cells
+        Most overdue hexagons to return: a city with overdue cases everywhere
+        is shown in larger hexagons rather than as tens of thousands of small ones.
     """
     now = now or city_now()
     last_event = store.last_event_id()
@@ -162,6 +182,7 @@ def live_snapshot(
     today = gpd.GeoDataFrame(raw, geometry=geometry, crs=WGS84)
     by_category = today.groupby("category").size().reindex(list(CATEGORIES), fill_value=0).astype(int)
     cells, overdue_total = store.overdue_cells(now - dt.timedelta(days=overdue_days))
+    cells, resolution = _coarsened(cells, max_cells)
     ticker = store.latest_received(limit=latest)
     ticker["district_id"] = districts.locate(*_lonlat(ticker))
     ticker = ticker[["received_at", "category", "district_id"]]
@@ -174,6 +195,7 @@ def live_snapshot(
         new_cases=len(new_ids),
         overdue_cells=cells,
         overdue_total=overdue_total,
+        overdue_resolution=resolution,
         latest=ticker.reset_index(drop=True),
         overdue_days=overdue_days,
     )

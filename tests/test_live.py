@@ -114,3 +114,20 @@ def test_the_city_clock_not_the_servers(monkeypatch) -> None:
     monkeypatch.setenv("ATLAS_TIMEZONE", "Mars/Olympus")
     with pytest.raises(DataError, match="unknown time zone 'Mars/Olympus'"):
         city_now()
+
+
+def test_many_overdue_cells_are_merged_into_parents(store_url: str) -> None:
+    districts = district_index(AREAS)
+    old = NOW - dt.timedelta(days=60)
+    lons = [125.301 + 0.015 * i for i in range(8)]  # 1.2 km apart: eight resolution-8 cells in a row
+    with open_store(store_url) as store:
+        store.upsert([case(f"O{i}", old, lon) for i, lon in enumerate(lons)])
+        fine = live_snapshot(store, districts, now=NOW)
+        coarse = live_snapshot(store, districts, now=NOW, max_cells=3)
+    eight = {h3.str_to_int(h3.latlng_to_cell(43.81, lon, CELL_RESOLUTION)) for lon in lons}
+    assert len(eight) == 8 and set(fine.overdue_cells["cell"]) == eight
+    assert fine.overdue_resolution == CELL_RESOLUTION
+    assert coarse.overdue_resolution < CELL_RESOLUTION and len(coarse.overdue_cells) <= 3
+    assert coarse.overdue_cells["cases"].sum() == 8  # nothing lost in the merge
+    parents = {h3.str_to_int(h3.latlng_to_cell(43.81, lon, coarse.overdue_resolution)) for lon in lons}
+    assert set(coarse.overdue_cells["cell"]) == parents

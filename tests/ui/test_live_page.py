@@ -75,3 +75,36 @@ def test_other_pages_take_their_cases_from_the_store(tiny_folder, open_page, liv
     assert not at.exception
     captions = " ".join(c.value for c in at.sidebar.caption)
     assert "Cases from the case store: 3" in captions  # the store's three, not the folder's seven
+
+
+def test_live_map_layers_legend_and_escaping(tmp_path) -> None:
+    import folium
+
+    from dashboard.livemap import NEW_COLOUR, live_groups
+    from geodata.live import district_index, live_snapshot
+    from tests.ui.conftest import make_dataset
+
+    now = city_now()
+    url = f"sqlite:///{tmp_path / 'map.db'}"
+    base = {"contacts": 1, "lat": 43.81, "category": "housing", "status": "open"}
+    with open_store(url) as store:
+        store.upsert([{**base, "case_id": "A", "received_at": now, "lon": 125.305}])
+        first = live_snapshot(store, district_index(make_dataset().areas), now=now)
+        store.upsert(
+            [
+                {**base, "case_id": "B", "received_at": now, "lon": 125.335},
+                {**base, "case_id": "OLD", "received_at": now - dt.timedelta(days=90), "lon": 125.305},
+            ]
+        )
+        snap = live_snapshot(
+            store, district_index(make_dataset().areas), now=now, since_event=first.last_event_id
+        )
+    m = folium.Map(tiles=None, location=(43.81, 125.32), zoom_start=12)
+    for group in live_groups(snap, lang="en", district_names={"D1": "<b>Chaoyang</b>", "D2": "Shuangyang"}):
+        group.add_to(m)
+    html = m.get_root().render()
+    assert "Overdue cases per hexagon (open &gt; 30 days)" in html
+    assert "new since last refresh" in html and NEW_COLOUR in html
+    escaped = html.replace("\\u0026", "&")  # folium's JSON writes & as \u0026
+    assert "&lt;b&gt;Chaoyang&lt;/b&gt;" in escaped and "<b>Chaoyang</b>" not in html  # names are escaped
+    assert '"r":9' in html and '"r":5' in html  # B is new (ringed), A is not
