@@ -8,9 +8,8 @@ only when the command runs: the engine does not depend on it.
 from __future__ import annotations
 
 import argparse
-import json
 
-from geodata.cli_store import EXIT_REJECTED, add_db_option, db_url
+from geodata.cli_store import add_db_option, db_url, report_result
 from geodata.cli_support import EXIT_OK
 from geodata.open311 import DEFAULT_TIMEZONE, ingest_open311_dump
 from geodata.store import open_store
@@ -59,25 +58,7 @@ def _cmd_import_open311(args: argparse.Namespace) -> int:
         result = ingest_open311_dump(
             args.file, store, reject_file=args.rejects, batch_size=args.batch, tz=args.timezone
         )
-    if args.json:
-        w = result.written
-        out = {
-            "file": str(result.file),
-            "received": result.rows,
-            "inserted": w.inserted,
-            "updated": w.updated,
-            "unchanged": w.unchanged,
-            "superseded": result.superseded,
-            "rejected": result.rejected,
-            "reject_file": str(result.reject_file) if result.reject_file else None,
-            "report": result.report.to_dict(),
-        }
-        print(json.dumps(out, ensure_ascii=False, indent=2))
-    else:
-        print(result.summary_line())
-        for problem in result.report.problems:
-            print(f"  {problem.severity}: {problem.code}: {problem.location()}: {problem.message}")
-    return EXIT_REJECTED if result.rejected else EXIT_OK
+    return report_result(result, as_json=args.json)
 
 
 def add_import_open311(sub: argparse._SubParsersAction) -> None:

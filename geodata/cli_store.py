@@ -15,10 +15,10 @@ import sys
 
 from geodata.cli_support import EXIT_ERRORS, EXIT_OK, open_dataset
 from geodata.errors import DatasetRejected
-from geodata.ingest import DEFAULT_BATCH, ingest_file
+from geodata.ingest import DEFAULT_BATCH, IngestResult, ingest_file
 from geodata.store import DEFAULT_URL, open_store
 
-__all__ = ["EXIT_REJECTED", "add_db_option", "add_ingest", "add_simulate", "db_url"]
+__all__ = ["EXIT_REJECTED", "add_db_option", "add_ingest", "add_simulate", "db_url", "report_result"]
 
 EXIT_REJECTED = 3
 
@@ -59,20 +59,13 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             return EXIT_ERRORS
     if not args.quiet and result.rows:
         print(file=sys.stderr)
-    if args.json:
-        w = result.written
-        out = {
-            "file": str(result.file),
-            "received": result.rows,
-            "inserted": w.inserted,
-            "updated": w.updated,
-            "unchanged": w.unchanged,
-            "superseded": result.superseded,
-            "rejected": result.rejected,
-            "reject_file": str(result.reject_file) if result.reject_file else None,
-            "report": result.report.to_dict(),
-        }
-        print(json.dumps(out, ensure_ascii=False, indent=2))
+    return report_result(result, as_json=args.json)
+
+
+def report_result(result: IngestResult, *, as_json: bool) -> int:
+    """Print what an intake run did (one JSON object, or a summary line and the problems); the exit code."""
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(result.summary_line())
         for problem in result.report.problems:

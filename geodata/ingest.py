@@ -31,7 +31,7 @@ from geodata.schema import CASES
 from geodata.store import CaseStore, WriteCounts, case_records
 from geodata.validate import canonical_layer
 
-__all__ = ["DEFAULT_BATCH", "IngestResult", "cases_source", "ingest_file", "reject_path_for"]
+__all__ = ["DEFAULT_BATCH", "IngestResult", "cases_source", "ingest_file", "reject_path_for", "write_batches"]
 
 DEFAULT_BATCH = 5_000
 """Records per transaction."""
@@ -68,6 +68,21 @@ class IngestResult:
     rejected: int
     reject_file: Path | None
     report: ValidationReport
+
+    def to_dict(self) -> dict:
+        """The counts, the reject file and the report, JSON-ready."""
+        w = self.written
+        return {
+            "file": str(self.file),
+            "received": self.rows,
+            "inserted": w.inserted,
+            "updated": w.updated,
+            "unchanged": w.unchanged,
+            "superseded": self.superseded,
+            "rejected": self.rejected,
+            "reject_file": str(self.reject_file) if self.reject_file else None,
+            "report": self.report.to_dict(),
+        }
 
     def summary_line(self) -> str:
         """``received / inserted / updated / unchanged / rejected`` on one line."""
@@ -132,6 +147,23 @@ def _write_rejects(path: Path, raw: pd.DataFrame, first_row: int, reasons: dict[
             writer.writerow([row, "; ".join(reasons[row]), *cells])
 
 
+def write_batches(
+    store: CaseStore,
+    records: list[dict],
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    source: str = "ingest",
+    progress: Callable[[int, int], None] | None = None,
+) -> WriteCounts:
+    """Upsert ``records`` a batch per transaction; ``progress(done, total)`` after each batch."""
+    written = WriteCounts()
+    for start in range(0, len(records), batch_size):
+        written = written + store.upsert(records[start : start + batch_size], source=source)
+        if progress is not None:
+            progress(min(start + batch_size, len(records)), len(records))
+    return written
+
+
 def ingest_file(
     file: str | Path,
     store: CaseStore,
@@ -192,11 +224,7 @@ def ingest_file(
         _write_rejects(target, raw.frame, raw.first_row, reasons)
     elif target.exists():
         target.unlink()
-    written = WriteCounts()
-    for start in range(0, len(records), batch_size):
-        written = written + store.upsert(records[start : start + batch_size], source=source)
-        if progress is not None:
-            progress(min(start + batch_size, len(records)), len(records))
+    written = write_batches(store, records, batch_size=batch_size, source=source, progress=progress)
     return IngestResult(
         file=path,
         rows=len(frame),

@@ -694,8 +694,7 @@ def ingest_open311_dump(
         ``rows`` = items in the dump; the report has one error per bad field,
         its ``row`` being the 1-based item number.
     """
-    from geodata.ingest import IngestResult  # lazily: ingest pulls in the file loaders
-    from geodata.store import WriteCounts
+    from geodata.ingest import IngestResult, write_batches  # lazily: ingest pulls in the file loaders
 
     path = Path(path)
     items = _dump_items(path)
@@ -717,11 +716,7 @@ def ingest_open311_dump(
         _write_dump_rejects(target, items, read)
     elif target.exists():
         target.unlink()
-    written = WriteCounts()
-    for start in range(0, len(records), batch_size):
-        written = written + store.upsert(records[start : start + batch_size], source=source)
-        if progress is not None:
-            progress(min(start + batch_size, len(records)), len(records))
+    written = write_batches(store, records, batch_size=batch_size, source=source, progress=progress)
     return IngestResult(
         file=path,
         rows=read.items,
