@@ -29,6 +29,9 @@ def serve(
     """Serve the intake API on ``host:port`` until interrupted (one process, one event loop)."""
     import uvicorn
 
+    # The group writer is a second Python thread: hand the GIL back to the event loop within 1 ms
+    # (default 5 ms), or every request waits for the writer's turn to end.
+    sys.setswitchinterval(0.001)
     app = create_app(db, key_from_env(), max_body_bytes=max_body, timezone=timezone)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 

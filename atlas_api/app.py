@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hmac
-import json
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +20,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from atlas_api.fastpath import FastPost
+from atlas_api.intake import API_KEY_ENV, Intake, Rejected, content_kind, error_body, parse_body
 from atlas_api.limits import BodyLimit, BodyTooLarge
 from atlas_api.writer import GroupWriter
 from geodata.case_query import find_cases
@@ -34,7 +33,6 @@ from geodata.open311 import (
     category_for_code,
     city_timezone,
     parse_datetime,
-    parse_request,
     service_definition,
     service_list,
     to_open311,
@@ -52,8 +50,6 @@ WINDOW_DAYS = 90
 MAX_PAGE = 1_000
 """GeoReport: at most 1,000 requests per response."""
 
-API_KEY_ENV = "ATLAS_API_KEY"
-"""The environment variable holding the API key of writes."""
 
 PREFIX = "/open311/v2"
 _JSON = "application/json; charset=utf-8"
@@ -62,14 +58,6 @@ _JSON = "application/json; charset=utf-8"
 def key_from_env() -> str | None:
     """The API key from ``$ATLAS_API_KEY`` (``None`` when unset or blank: writes are then refused)."""
     return os.environ.get(API_KEY_ENV) or None
-
-
-class _Rejected(Exception):
-    """A request answered with the spec's error array."""
-
-    def __init__(self, status: int, *descriptions: str) -> None:
-        self.status = status
-        self.descriptions = descriptions
 
 
 def _errors(
@@ -95,21 +83,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         texts = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors()]
         return _errors(400, texts or ["invalid request"])
 
-    @app.exception_handler(_Rejected)
-    async def _rejected(request: Request, exc: _Rejected) -> JSONResponse:
-        return _errors(exc.status, list(exc.descriptions))
+    async def _refused(request: Request, exc: Exception) -> JSONResponse:
+        status, body = error_body(exc)
+        return JSONResponse(body, status_code=status, media_type=_JSON)
 
-    @app.exception_handler(RequestRejected)
-    async def _bad_fields(request: Request, exc: RequestRejected) -> JSONResponse:
-        return _errors(exc.status, [str(e) for e in exc.errors], [e.status for e in exc.errors])
-
-    @app.exception_handler(BodyTooLarge)
-    async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
-        return _errors(413, [str(exc)])
-
-    @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> JSONResponse:
-        return _errors(500, [f"internal error ({type(exc).__name__}); nothing was stored by this request"])
+    for kind in (Rejected, RequestRejected, BodyTooLarge, Exception):
+        app.add_exception_handler(kind, _refused)
 
 
 # --- request bodies ---------------------------------------------------------------------------------
@@ -117,16 +96,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 async def _fields(request: Request) -> Mapping:
     """The POST body as field -> value: form (urlencoded or multipart) or a JSON object."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()  # bounded by BodyLimit
-    if kind in ("application/json", "text/json") or kind.endswith("+json"):
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise _Rejected(400, f"body is not valid JSON: {exc}") from exc
-        if not isinstance(data, dict):
-            raise _Rejected(400, "body: expected one service request as a JSON object")
-        return data
+    kind = content_kind(request.headers.get("content-type", ""))
     if kind == "multipart/form-data":
         form = await request.form(max_files=4, max_fields=200)
         out = {}
@@ -136,22 +106,7 @@ async def _fields(request: Request) -> Mapping:
             else:
                 out[key] = value
         return out
-    if kind in ("", "application/x-www-form-urlencoded"):
-        try:
-            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise _Rejected(400, f"body is not a UTF-8 form: {exc}") from exc
-    raise _Rejected(400, f"unsupported Content-Type {kind!r}: send a form or application/json")
-
-
-def _check_key(expected: str | None, request: Request, fields: Mapping) -> None:
-    if expected is None:
-        raise _Rejected(403, f"this server accepts no writes: no API key is configured (set {API_KEY_ENV})")
-    given = request.headers.get("x-api-key") or request.query_params.get("api_key") or fields.get("api_key")
-    if not isinstance(given, str) or not given:
-        raise _Rejected(403, "api_key missing -- can't proceed with create_request")
-    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
-        raise _Rejected(403, "invalid api_key received -- can't proceed with create_request")
+    return parse_body(kind, await request.body())  # bounded by BodyLimit
 
 
 # --- GET requests filters -------------------------------------------------------------------------
@@ -170,7 +125,7 @@ def _window(start: str | None, end: str | None, tz, now: dt.datetime) -> tuple[d
         try:
             bounds.append(None if value is None or not value.strip() else parse_datetime(value, tz))
         except ValueError as exc:
-            raise _Rejected(
+            raise Rejected(
                 400, f"{name}: {value[:40]!r} is not a w3 date/time such as 2010-01-01T00:00:00Z"
             ) from exc
     first, last = bounds
@@ -181,9 +136,9 @@ def _window(start: str | None, end: str | None, tz, now: dt.datetime) -> tuple[d
     if last is None:
         return first, first + span
     if last < first:
-        raise _Rejected(400, "end_date is before start_date")
+        raise Rejected(400, "end_date is before start_date")
     if last - first > span:
-        raise _Rejected(400, f"start_date and end_date may not span more than {WINDOW_DAYS} days")
+        raise Rejected(400, f"start_date and end_date may not span more than {WINDOW_DAYS} days")
     return first, last
 
 
@@ -194,7 +149,7 @@ def _statuses(value: str | None) -> list[str] | None:
     out: list[str] = []
     for word in wanted:
         if word.lower() not in ("open", "closed"):
-            raise _Rejected(400, f"status: {word[:40]!r} is not open or closed")
+            raise Rejected(400, f"status: {word[:40]!r} is not open or closed")
         out.extend(OPEN_STATUSES if word.lower() == "open" else CLOSED_STATUSES)
     return out
 
@@ -206,7 +161,7 @@ def _categories(value: str | None) -> list[str] | None:
     found = [category_for_code(code) for code in wanted]
     unknown = [code for code, cat in zip(wanted, found, strict=True) if cat is None]
     if unknown:
-        raise _Rejected(404, *(f"service_code {code[:40]!r} was not found" for code in unknown))
+        raise Rejected(404, *(f"service_code {code[:40]!r} was not found" for code in unknown))
     return found
 
 
@@ -309,6 +264,9 @@ def create_app(
     app.state.store = store
     app.state.writer = writer
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    intake = Intake(writer, api_key, tz)
+    # Added last, so outermost: form and JSON posts skip FastAPI's routing and dependency machinery.
+    app.add_middleware(FastPost, intake=intake, path=f"{PREFIX}/requests.json", max_bytes=max_body_bytes)
     _install_error_handlers(app)
     _add_offline_docs(app)
 
@@ -320,7 +278,7 @@ def create_app(
     def definition(service_code: str) -> dict:
         found = service_definition(service_code)
         if found is None:
-            raise _Rejected(404, f"service_code {service_code[:40]!r} was not found")
+            raise Rejected(404, f"service_code {service_code[:40]!r} was not found")
         return found
 
     @app.post(
@@ -330,13 +288,9 @@ def create_app(
         status_code=201,
     )
     async def create_request(request: Request) -> JSONResponse:
-        fields = await _fields(request)
-        _check_key(api_key, request, fields)
-        record = parse_request(fields, tz=tz)
-        new = await asyncio.wrap_future(writer.submit(record))
-        notice = f"Received: a {record['category'].replace('_', ' ')} case; the station will follow up."
-        body = [{"service_request_id": record["case_id"], "service_notice": notice, "account_id": None}]
-        return JSONResponse(body, status_code=201 if new else 200, media_type=_JSON)
+        key = request.headers.get("x-api-key") or request.query_params.get("api_key")
+        status, body = await intake.create(await _fields(request), key)
+        return JSONResponse(body, status_code=status, media_type=_JSON)
 
     @app.get(f"{PREFIX}/requests.json", summary="GET Service Requests (newest first)")
     def requests(
@@ -369,7 +323,7 @@ def create_app(
     def one_request(service_request_id: str) -> list[dict]:
         rows = find_cases(store.engine, case_ids=[service_request_id], limit=1)
         if not rows:
-            raise _Rejected(404, f"service_request_id {service_request_id[:64]!r} was not found")
+            raise Rejected(404, f"service_request_id {service_request_id[:64]!r} was not found")
         return [to_open311(rows[0], tz=tz)]
 
     return app

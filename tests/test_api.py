@@ -248,3 +248,18 @@ def test_concurrent_posts_ingest_and_reads_land_each_case_exactly_once(store_url
                 .group_by(events.c.case_id)
             ).all()
     assert len(received) == 3_600 and {n for _, n in received} == {1}
+
+
+def test_form_and_json_posts_take_the_fast_path_multipart_the_framework(store_url) -> None:
+    from atlas_api.fastpath import FastPost
+
+    app = create_app(store_url, KEY)
+    assert [m.cls for m in app.user_middleware][0] is FastPost  # outermost
+    with TestClient(app) as c:
+        fast = c.post(URL, data=form(case_id="F-1"))
+        framework = c.post(URL, data=form(case_id="F-2"), files={"media": ("p.jpg", b"\xff\xd8")})
+        again = c.post(URL, json={"service_code": "004", "lat": 43.8, "long": 125.3, "case_id": "F-1"},
+                       headers={"X-Api-Key": KEY})
+    assert (fast.status_code, framework.status_code, again.status_code) == (201, 201, 200)
+    assert fast.json()[0]["service_notice"] == framework.json()[0]["service_notice"]  # one Intake behind both
+    assert fast.headers["content-type"] == framework.headers["content-type"] == "application/json; charset=utf-8"
