@@ -19,6 +19,7 @@ from geodata.schema import WGS84
 
 __all__ = [
     "FORMULA_PREFIXES",
+    "neutral",
     "neutralise_formulas",
     "to_csv_bytes",
     "to_geojson_bytes",
@@ -29,7 +30,8 @@ FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a text cell as a formula."""
 
 
-def _neutral(value: object) -> object:
+def neutral(value: object) -> object:
+    """``value`` with a leading apostrophe when it is text a spreadsheet would run as a formula."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -52,8 +54,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(_neutral).astype(object)
-    out.columns = [_neutral(str(c)) for c in out.columns]
+            out[column] = out[column].map(neutral).astype(object)
+    out.columns = [neutral(str(c)) for c in out.columns]
     return out
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.errors import DatasetRejected
+from geodata.export import neutral
 from geodata.load import check_cases, resolve_source
 from geodata.manifest import DatasetManifest, LayerSource, read_manifest
 from geodata.read import read_raw
@@ -135,7 +136,11 @@ def _rejected_rows(report: ValidationReport) -> dict[int, list[str]]:
 
 
 def _write_rejects(path: Path, raw: pd.DataFrame, first_row: int, reasons: dict[int, list[str]]) -> None:
-    """The rejected rows as they were in the file, with their row number and reason (UTF-8, Excel-ready)."""
+    """The rejected rows as they were in the file, with their row number and reason (UTF-8, Excel-ready).
+
+    A cell a spreadsheet would run as a formula gets a leading apostrophe
+    (:func:`geodata.export.neutral`): a reject file is opened by hand.
+    """
     rows = sorted(reasons)
     picked = raw.iloc[[r - first_row for r in rows]].astype(object)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +148,8 @@ def _write_rejects(path: Path, raw: pd.DataFrame, first_row: int, reasons: dict[
         writer = csv.writer(handle)
         writer.writerow(["row", "reason", *map(str, raw.columns)])
         for row, values in zip(rows, picked.itertuples(index=False, name=None), strict=True):
-            cells = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in values]
+            blank = [v is None or (isinstance(v, float) and np.isnan(v)) for v in values]
+            cells = ["" if empty else neutral(v) for v, empty in zip(values, blank, strict=True)]
             writer.writerow([row, "; ".join(reasons[row]), *cells])
 
 

@@ -179,3 +179,13 @@ def test_killed_half_way_then_rerun_leaves_exactly_the_rows_of_the_file(tmp_path
                 sa.text("SELECT COUNT(*), COUNT(DISTINCT case_id) FROM case_events WHERE kind = 'received'")
             ).one()
         assert tuple(received) == (len(ids), len(ids))
+
+
+def test_a_reject_file_cannot_run_a_formula(tmp_path) -> None:
+    text = GOOD + '"=HYPERLINK(""http://evil.example"",""x"")",not a date,housing,open,,1,125.3,43.8\n'
+    path = write(tmp_path, "log.csv", text)
+    with open_store(f"sqlite:///{tmp_path / 'c.db'}") as store:
+        result = ingest_file(path, store)
+    with result.reject_file.open(encoding="utf-8-sig") as handle:
+        [reject] = list(csv.DictReader(handle))
+    assert reject["case_id"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
