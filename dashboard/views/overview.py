@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from streamlit_folium import st_folium
@@ -9,9 +11,16 @@ from streamlit_folium import st_folium
 from dashboard.i18n import current_lang, format_number, format_percent, t
 from dashboard.mapcache import layer_files, map_layers
 from dashboard.maps import MapLayers, facts_rows
-from dashboard.overviewmap import CHOROPLETHS, DEFAULT_TIERS, overview_groups, overview_static_map
+from dashboard.overviewmap import (
+    CHOROPLETHS,
+    DEFAULT_TIERS,
+    overview_groups,
+    overview_map,
+    overview_static_map,
+)
 from dashboard.settings import settings
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown
+from dashboard.standalone import standalone_html
 from geodata.overview import OverviewKpis, area_at, area_facts, overview_kpis
 from geodata.schema import TIERS, Dataset
 
@@ -22,6 +31,15 @@ MAP_KEY = "overview_map"
 @st.cache_data(show_spinner=False, max_entries=16)
 def _kpis(source: str) -> OverviewKpis:
     return overview_kpis(load_cached(source).dataset)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _standalone(source: str, lang: str, choropleth: str, tiers: tuple[int, ...], show_cases: bool) -> bytes:
+    """The map as shown, as one HTML file that opens offline on any computer."""
+    dataset = load_cached(source).dataset
+    m = overview_map(dataset, lang=lang, choropleth=choropleth, tiers=tiers, show_cases=show_cases,
+                     layers=map_layers(source))
+    return standalone_html(m, title=f"{dataset.name} · {t('page.overview', lang)}").encode("utf-8")
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -125,6 +143,14 @@ def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: b
         st_folium(overview_static_map(layers, layer_files(source)), key=MAP_KEY, height=MAP_HEIGHT,
                   use_container_width=True, feature_group_to_add=groups, returned_objects=["last_clicked"])
         st.caption(t("overview.map_caption"))
+        st.download_button(
+            t("overview.download_html"),
+            partial(_standalone, source, lang, choropleth, tuple(tiers), show_cases),
+            file_name="minsheng-atlas-map.html",
+            mime="text/html",
+            help=t("overview.download_html_help"),
+            key="ov_download_html",
+        )
     with facts_col:
         _facts_panel(source, _clicked_area(dataset), lang)
 
