@@ -8,6 +8,7 @@ import streamlit as st
 
 from streamlit_folium import st_folium
 
+from dashboard.briefing import BriefingFontMissing, briefing_pdf, cjk_font
 from dashboard.i18n import current_lang, format_number, format_percent, t
 from dashboard.mapcache import layer_files, map_layers
 from dashboard.maps import MapLayers, facts_rows
@@ -23,6 +24,7 @@ from dashboard.sidebar import load_cached, page_dataset, plain_markdown
 from dashboard.standalone import standalone_html
 from geodata.overview import OverviewKpis, area_at, area_facts, overview_kpis
 from geodata.schema import TIERS, Dataset
+from geodata.underserved import totals, underserved_index
 
 MAP_HEIGHT = 680
 MAP_KEY = "overview_map"
@@ -40,6 +42,26 @@ def _standalone(source: str, lang: str, choropleth: str, tiers: tuple[int, ...],
     m = overview_map(dataset, lang=lang, choropleth=choropleth, tiers=tiers, show_cases=show_cases,
                      layers=map_layers(source))
     return standalone_html(m, title=f"{dataset.name} · {t('page.overview', lang)}").encode("utf-8")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _briefing(source: str, lang: str) -> bytes:
+    """The one-page PDF briefing of the dataset in ``lang``."""
+    dataset = load_cached(source).dataset
+    ranked = underserved_index(dataset)
+    return briefing_pdf(dataset, ranked, totals(ranked, dataset)["city"], _kpis(source), lang=lang)
+
+
+def _briefing_button(source: str, lang: str) -> None:
+    if load_cached(source).dataset.stations is None:
+        return  # the briefing ranks communities by their stations' reach
+    try:
+        cjk_font()
+    except BriefingFontMissing as exc:
+        st.caption(t("briefing.font_missing", message=str(exc)))
+        return
+    st.download_button(t("briefing.download"), partial(_briefing, source, lang), file_name="briefing.pdf",
+                       mime="application/pdf", help=t("briefing.download_help"), key="ov_download_pdf")
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -151,6 +173,7 @@ def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: b
             help=t("overview.download_html_help"),
             key="ov_download_html",
         )
+        _briefing_button(source, lang)
     with facts_col:
         _facts_panel(source, _clicked_area(dataset), lang)
 
