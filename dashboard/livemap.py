@@ -28,7 +28,8 @@ from dashboard.maps import (
 )
 from dashboard.offline import localize
 from geodata.hexagons import cell_ids, hexagon_polygons
-from geodata.live import LiveSnapshot
+from geodata.live import LiveSnapshot, public_cells
+from geodata.privacy import visible_counts
 
 __all__ = ["CASE_COLOURS", "NEW_COLOUR", "OVERDUE_COLOURS", "live_groups"]
 
@@ -39,6 +40,7 @@ NEW_COLOUR = "#ffd400"
 """The ring around a case that arrived since the previous refresh."""
 
 OVERDUE_COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")  # Reds
+TODAY_COLOURS = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")  # Blues: apart from the overdue reds
 _OPEN = ("open", "escalated")
 
 
@@ -47,19 +49,17 @@ def _tooltip(fields: list[str], keys: list[str], lang: str) -> folium.GeoJsonToo
     return folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
 
 
-def _overdue_layer(groups: LayerGroups, snapshot: LiveSnapshot, lang: str) -> tuple:
-    name = translate("live.layer_overdue", lang, days=snapshot.overdue_days)
-    cells = snapshot.overdue_cells
-    title = translate("live.legend_overdue", lang, days=snapshot.overdue_days)
-    if len(cells) == 0:
-        return ("overdue", title, [("", translate("live.none_overdue", lang))])
+def _hexagon_layer(
+    groups: LayerGroups, cells, name: str, palette: tuple[str, ...], tip: str, lang: str
+) -> list:
+    """Cells (``cell``, ``cases``) as hexagons shaded by count; returns the legend items."""
     ids = cell_ids(cells["cell"].to_numpy(dtype=np.int64).astype(np.uint64))
     shapes = [shapely.geometry.mapping(g) for g in shapely.set_precision(hexagon_polygons(list(ids)), 1e-5)]
     counts = cells["cases"].to_numpy(dtype=float)
     classes, uppers = classify(counts)
     props = {
         "count": escape_all(format_number(c, lang) for c in counts),
-        "fill": [OVERDUE_COLOURS[c] for c in classes],
+        "fill": [palette[c] for c in classes],
     }
     CompactGeoJson(
         feature_collection(shapes, props),
@@ -67,17 +67,37 @@ def _overdue_layer(groups: LayerGroups, snapshot: LiveSnapshot, lang: str) -> tu
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "fillOpacity": 0.6,
-            "color": "#7f0000",
+            "color": "#444444",
             "weight": 0.4,
         },
-        tooltip=_tooltip(["count"], ["overdue"], lang),
+        tooltip=_tooltip(["count"], [tip], lang),
         zoom_on_click=False,
     ).add_to(groups.new(name))
-    items = [
-        (swatch_box(OVERDUE_COLOURS[i], opacity=0.75), label)
+    return [
+        (swatch_box(palette[i], opacity=0.75), label)
         for i, label in enumerate(class_labels(counts, uppers, lang))
     ]
-    return ("overdue", title, items)
+
+
+def _overdue_layer(groups: LayerGroups, snapshot: LiveSnapshot, lang: str, minimum: int) -> tuple:
+    name = translate("live.layer_overdue", lang, days=snapshot.overdue_days)
+    cells = snapshot.overdue_cells
+    if minimum:
+        cells = cells[visible_counts(cells["cases"], minimum)]
+    title = translate("live.legend_overdue", lang, days=snapshot.overdue_days)
+    if len(cells) == 0:
+        return ("overdue", title, [("", translate("live.none_overdue", lang))])
+    return ("overdue", title, _hexagon_layer(groups, cells, name, OVERDUE_COLOURS, "overdue", lang))
+
+
+def _today_cells_layer(groups: LayerGroups, snapshot: LiveSnapshot, lang: str, minimum: int) -> tuple:
+    """Public display: today's cases as hexagon counts of at least ``minimum``, never as points."""
+    title = translate("live.legend_today_cells", lang, n=minimum)
+    cells, _ = public_cells(snapshot.today, minimum)
+    if len(cells) == 0:
+        return ("today", title, [("", translate("live.none_today", lang))])
+    name = translate("live.layer_today", lang)
+    return ("today", title, _hexagon_layer(groups, cells, name, TODAY_COLOURS, "today", lang))
 
 
 def _case_style(feature: dict) -> dict:
@@ -119,7 +139,9 @@ def _today_layer(groups: LayerGroups, snapshot: LiveSnapshot, lang: str, distric
     return ("today", title, items)
 
 
-def live_groups(snapshot: LiveSnapshot, *, lang: str, district_names: dict[str, str]) -> LayerGroups:
+def live_groups(
+    snapshot: LiveSnapshot, *, lang: str, district_names: dict[str, str], minimum: int = 0
+) -> LayerGroups:
     """What one refresh draws on the live map: overdue hexagons, today's cases, and the legend.
 
     Parameters
@@ -130,6 +152,9 @@ def live_groups(snapshot: LiveSnapshot, *, lang: str, district_names: dict[str, 
         Interface language code.
     district_names
         District id -> name to show (plain text; escaped here).
+    minimum
+        Public display (:mod:`geodata.privacy`): cases only as hexagon counts of
+        at least this many, no points; 0 (the default) draws each of today's cases.
 
     Returns
     -------
@@ -139,8 +164,11 @@ def live_groups(snapshot: LiveSnapshot, *, lang: str, district_names: dict[str, 
     """
     groups = LayerGroups()
     sections = [("districts", translate("legend.districts", lang), [(swatch_line("#222222", 3), "")])]
-    sections.append(_overdue_layer(groups, snapshot, lang))
-    sections.append(_today_layer(groups, snapshot, lang, district_names))
+    sections.append(_overdue_layer(groups, snapshot, lang, minimum))
+    if minimum:
+        sections.append(_today_cells_layer(groups, snapshot, lang, minimum))
+    else:
+        sections.append(_today_layer(groups, snapshot, lang, district_names))
     Legend(translate("legend.title", lang), sections).add_to(groups.new("legend", control=False))
     for group in groups:
         localize(group)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.maps import MapLayers, prepare_layers
+from dashboard.maps import MapLayers, prepare_layers, public_layers
 from dashboard.shapes import ShapeFiles, publish_layers
 from dashboard.sidebar import load_cached
 
@@ -16,18 +16,24 @@ __all__ = ["layer_files", "map_layers", "shape_files"]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def map_layers(source: str) -> MapLayers:
-    """The display-ready layers of the dataset at ``source`` (see :func:`dashboard.maps.prepare_layers`)."""
+def map_layers(source: str, public_minimum: int = 0) -> MapLayers:
+    """The display-ready layers of the dataset at ``source`` (see :func:`dashboard.maps.prepare_layers`).
+
+    With ``public_minimum`` (public display), case counts below it are withheld
+    from the layers themselves, so they never reach a browser.
+    """
+    if public_minimum:
+        return public_layers(map_layers(source), public_minimum)
     return prepare_layers(load_cached(source).dataset)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def layer_files(source: str) -> dict[str, str]:
+def layer_files(source: str, public_minimum: int = 0) -> dict[str, str]:
     """Every layer's GeoJSON, written once to static files the browser fetches; URLs by layer."""
-    return publish_layers(map_layers(source))
+    return publish_layers(map_layers(source, public_minimum))
 
 
-def shape_files(source: str) -> ShapeFiles:
+def shape_files(source: str, public_minimum: int = 0) -> ShapeFiles:
     """The community and district files of :func:`layer_files` (what the gap and hotspots maps fetch)."""
-    urls = layer_files(source)
+    urls = layer_files(source, public_minimum)
     return ShapeFiles(urls["communities"], urls["districts"])

@@ -16,7 +16,7 @@ import datetime as dt
 import html
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from dashboard.offline import offline_map
 from geodata.crs import metric_crs
 from geodata.hexagons import count_in_hexagons, resolution_for_extent
 from geodata.overview import community_table, recent_cases
+from geodata.privacy import suppress_counts, visible_counts
 from geodata.schema import WGS84, Dataset
 
 __all__ = [
@@ -107,6 +108,24 @@ class MapLayers:
     shapes: dict[str, tuple] = field(default_factory=dict)
     stations: gpd.GeoDataFrame | None = None
     service_points: gpd.GeoDataFrame | None = None
+
+
+def public_layers(layers: MapLayers, minimum: int) -> MapLayers:
+    """The layers as a public screen may show them: case counts below ``minimum`` withheld.
+
+    Hexagons with fewer cases are dropped (their shapes too), community case
+    counts below it become missing; nothing else changes. See :mod:`geodata.privacy`.
+    """
+    communities = layers.communities.copy()
+    if "cases" in communities.columns:
+        communities["cases"] = suppress_counts(communities["cases"], minimum).to_numpy()
+    hexagons, shapes = layers.hexagons, dict(layers.shapes)
+    if hexagons is not None:
+        keep = visible_counts(hexagons["count"], minimum)
+        hexagons = hexagons[keep].reset_index(drop=True)
+        kept = zip(shapes["hexagons"], keep, strict=True)
+        shapes["hexagons"] = tuple(shape for shape, shown in kept if shown)
+    return replace(layers, communities=communities, hexagons=hexagons, shapes=shapes)
 
 
 def display_geometries(
@@ -586,23 +605,26 @@ def _tier_summary(tiers: dict[int, int], lang: str) -> str:
     return "\n".join(f"{translate(f'tier.{tier}', lang)}: {n}" for tier, n in tiers.items() if n) or "0"
 
 
-def _case_rows(facts: dict, lang: str) -> list[tuple[str, str]]:
+def _case_rows(facts: dict, lang: str, minimum: int | None = None) -> list[tuple[str, str]]:
     days = facts["window_days"]
     if facts["cases"] is None:
         return [(translate("facts.cases", lang, days=days), translate("facts.absent_cases", lang))]
+    shown = minimum or 1
+    if facts["cases"] < shown:
+        return [(translate("facts.cases", lang, days=days), translate("privacy.fewer", lang, n=minimum))]
     count = translate("unit.cases", lang, n=format_number(facts["cases"], lang))
     rows = [(translate("facts.cases", lang, days=days), count)]
-    if facts["cases"] == 0:
-        return rows
     by_status = facts["cases_by_status"].items()
-    status = " · ".join(f"{translate(f'status.{s}', lang)} {n}" for s, n in by_status if n)
-    top = "\n".join(f"{translate(f'category.{c}', lang)}: {n}" for c, n in facts["top_categories"])
+    status = " · ".join(f"{translate(f'status.{s}', lang)} {n}" for s, n in by_status if n >= shown)
+    top = "\n".join(
+        f"{translate(f'category.{c}', lang)}: {n}" for c, n in facts["top_categories"] if n >= shown
+    )
     rows.append((translate("facts.by_status", lang), status))
     rows.append((translate("facts.top_categories", lang), top))
     return rows
 
 
-def facts_rows(facts: dict, lang: str) -> list[tuple[str, str]]:
+def facts_rows(facts: dict, lang: str, *, minimum: int | None = None) -> list[tuple[str, str]]:
     """The click panel as ``(label, value)`` rows of plain text, from :func:`geodata.overview.area_facts`.
 
     Parameters
@@ -611,6 +633,8 @@ def facts_rows(facts: dict, lang: str) -> list[tuple[str, str]]:
         The dictionary ``area_facts`` returns.
     lang
         Interface language code.
+    minimum
+        Public display: case counts below it are withheld (see :mod:`geodata.privacy`).
 
     Returns
     -------
@@ -644,4 +668,4 @@ def facts_rows(facts: dict, lang: str) -> list[tuple[str, str]]:
     points_text = (translate("facts.absent_service_points", lang) if points is None
                    else _tier_summary(points, lang))
     rows.append((translate("facts.service_points", lang), points_text))
-    return rows + _case_rows(facts, lang)
+    return rows + _case_rows(facts, lang, minimum)

@@ -21,6 +21,7 @@ from dashboard.i18n import DEFAULT_LANG, LANGUAGES, t, translate
 from dashboard.settings import settings
 from geodata.cache import load_dataset_cached
 from geodata.errors import AtlasError, DatasetRejected
+from geodata.privacy import DEFAULT_MINIMUM
 from geodata.report import ValidationReport
 from geodata.schema import Dataset
 from geodata.store import CaseStore, open_store, with_store_cases
@@ -34,6 +35,7 @@ __all__ = [
     "load_cached",
     "page_dataset",
     "plain_markdown",
+    "public_minimum",
     "render_sidebar",
     "report_table",
     "show_failure",
@@ -122,6 +124,21 @@ def report_table(problems: list, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _public_display() -> None:
+    on = st.sidebar.toggle(t("privacy.toggle"), key="public_display", help=t("privacy.help"))
+    if on:
+        st.sidebar.number_input(
+            t("privacy.minimum"), min_value=2, max_value=100, value=DEFAULT_MINIMUM, key="public_minimum"
+        )
+
+
+def public_minimum() -> int:
+    """The smallest case count shown when public display is on; 0 when it is off (everything shown)."""
+    if not st.session_state.get("public_display"):
+        return 0
+    return int(st.session_state.get("public_minimum") or DEFAULT_MINIMUM)
+
+
 def _language_selector() -> None:
     if st.session_state.get("lang") not in LANGUAGES:
         st.session_state["lang"] = DEFAULT_LANG
@@ -200,6 +217,7 @@ def render_sidebar() -> LoadResult:
         The outcome; show it with :func:`show_failure` when ``dataset`` is ``None``.
     """
     _language_selector()
+    _public_display()
     st.sidebar.subheader(t("sidebar.dataset"))
     source = _chosen_source() or _default_source()
     with st.spinner(t("sidebar.loading")):

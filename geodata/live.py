@@ -19,12 +19,20 @@ import geopandas as gpd
 import shapely
 
 from geodata.clock import city_now
-from geodata.hexagons import parent_cells
+from geodata.hexagons import latlng_cells, parent_cells
+from geodata.privacy import visible_counts
 from geodata.schema import CATEGORIES, WGS84
 from geodata.store import CELL_RESOLUTION, CaseStore
 from geodata.underserved import DEFAULT_BACKLOG_DAYS
 
-__all__ = ["DistrictIndex", "LiveSnapshot", "district_index", "live_snapshot"]
+__all__ = [
+    "DistrictIndex",
+    "LiveSnapshot",
+    "coarsened_cells",
+    "district_index",
+    "live_snapshot",
+    "public_cells",
+]
 
 
 @dataclass(frozen=True)
@@ -118,9 +126,13 @@ def _counts_by_district(today: pd.DataFrame, districts: DistrictIndex) -> pd.Dat
     return order.reset_index(drop=True)
 
 
-def _coarsened(cells: pd.DataFrame, max_cells: int) -> tuple[pd.DataFrame, int]:
-    """Counts per cell merged into parent cells until at most ``max_cells`` remain."""
-    resolution = CELL_RESOLUTION
+def coarsened_cells(
+    cells: pd.DataFrame, max_cells: int, resolution: int = CELL_RESOLUTION
+) -> tuple[pd.DataFrame, int]:
+    """Counts per H3 cell (``cell``, ``cases``) merged into parents until at most ``max_cells`` remain.
+
+    Returns the merged counts and their resolution.
+    """
     while len(cells) > max_cells and resolution > 0:
         resolution -= 1
         parents = parent_cells(cells["cell"].to_numpy(dtype=np.int64).astype(np.uint64), resolution)
@@ -182,7 +194,7 @@ def live_snapshot(
     today = gpd.GeoDataFrame(raw, geometry=geometry, crs=WGS84)
     by_category = today.groupby("category").size().reindex(list(CATEGORIES), fill_value=0).astype(int)
     cells, overdue_total = store.overdue_cells(now - dt.timedelta(days=overdue_days))
-    cells, resolution = _coarsened(cells, max_cells)
+    cells, resolution = coarsened_cells(cells, max_cells)
     ticker = store.latest_received(limit=latest)
     ticker["district_id"] = districts.locate(*_lonlat(ticker))
     ticker = ticker[["received_at", "category", "district_id"]]
@@ -199,3 +211,50 @@ def live_snapshot(
         latest=ticker.reset_index(drop=True),
         overdue_days=overdue_days,
     )
+
+
+def public_cells(
+    points: gpd.GeoDataFrame,
+    minimum: int,
+    *,
+    max_cells: int = 1_500,
+    shown_share: float = 0.8,
+    coarsest: int = 5,
+) -> tuple[pd.DataFrame, int]:
+    """Cases counted per H3 cell for a public screen: only cells holding at least ``minimum``.
+
+    Cells are merged into their parents while fewer than ``shown_share`` of
+    the cases would be shown (down to resolution ``coarsest``, about 250 km²),
+    so a quiet day shows larger hexagons rather than none.
+
+    Parameters
+    ----------
+    points
+        Case points (WGS84); unlocated ones are not counted.
+    minimum
+        The smallest count shown (:mod:`geodata.privacy`).
+    max_cells
+        Cells are merged into parents beyond this many.
+    shown_share, coarsest
+        See above.
+
+    Returns
+    -------
+    tuple
+        ``cell`` (int) and ``cases`` of the cells shown, and their resolution.
+    """
+    geoms = points.geometry.to_numpy()
+    lon, lat = shapely.get_x(geoms), shapely.get_y(geoms)
+    ok = ~(np.isnan(lon) | np.isnan(lat))
+    cells = latlng_cells(lat[ok], lon[ok], CELL_RESOLUTION).astype(np.int64)
+    counts = pd.Series(cells).value_counts()
+    frame = pd.DataFrame({"cell": counts.index.to_numpy(dtype=np.int64), "cases": counts.to_numpy()})
+    frame, resolution = coarsened_cells(frame, max_cells)
+
+    def shown(cells: pd.DataFrame) -> pd.Series:
+        return visible_counts(cells["cases"], minimum)
+
+    total = int(frame["cases"].sum())
+    while len(frame) and resolution > coarsest and frame["cases"][shown(frame)].sum() < shown_share * total:
+        frame, resolution = coarsened_cells(frame, len(frame) - 1, resolution)
+    return frame[shown(frame)].reset_index(drop=True), resolution

@@ -131,3 +131,26 @@ def test_many_overdue_cells_are_merged_into_parents(store_url: str) -> None:
     assert coarse.overdue_cells["cases"].sum() == 8  # nothing lost in the merge
     parents = {h3.str_to_int(h3.cell_to_parent(h3.int_to_str(c), coarse.overdue_resolution)) for c in eight}
     assert set(coarse.overdue_cells["cell"]) == parents
+
+
+def test_public_cells_show_only_counts_from_the_minimum_merging_when_too_few_show() -> None:
+    from collections import Counter
+
+    from geodata.live import public_cells
+
+    busy = [(125.305, 43.805)] * 6  # six cases in one resolution-8 cell
+    lone = [(125.335, 43.815), (125.305, 43.815)]  # two single cases elsewhere
+    points = gpd.GeoDataFrame(geometry=[shapely.Point(x, y) for x, y in busy + lone], crs=4326)
+    cells, resolution = public_cells(points, 5)
+    # at resolution 8 only 6 of 8 cases (75 %) would show: merged until at least 80 % do
+    assert resolution < CELL_RESOLUTION and (cells["cases"] >= 5).all() and cells["cases"].sum() >= 6.4
+
+    def parent(x: float, y: float) -> int:
+        return h3.str_to_int(h3.cell_to_parent(h3.latlng_to_cell(y, x, CELL_RESOLUTION), resolution))
+
+    expected = {c: n for c, n in Counter(parent(x, y) for x, y in busy + lone).items() if n >= 5}
+    assert dict(zip(cells["cell"], cells["cases"], strict=True)) == expected
+    strict, fine = public_cells(points, 5, shown_share=0.5)
+    assert fine == CELL_RESOLUTION and list(strict["cases"]) == [6]  # 75 % is enough: the lone ones withheld
+    empty, _ = public_cells(points.iloc[:0], 5)
+    assert len(empty) == 0

@@ -36,7 +36,7 @@ from dashboard.allocationview import (
 from dashboard.gapmap import gap_base_map
 from dashboard.i18n import current_lang, format_number, t
 from dashboard.mapcache import map_layers, shape_files
-from dashboard.sidebar import load_cached, page_dataset, plain_markdown
+from dashboard.sidebar import load_cached, page_dataset, plain_markdown, public_minimum
 from geodata.errors import AtlasError
 from geodata.scenario import (
     Evaluation,
@@ -139,7 +139,7 @@ def _tiles(deltas: dict, lang: str) -> None:
 def _maps(
     source: str, baseline: Evaluation, scenario: Evaluation, chosen: Scenario, markers, weight: str, lang: str
 ) -> None:
-    layers, shapes = map_layers(source), shape_files(source)
+    layers, shapes = map_layers(source, public_minimum()), shape_files(source, public_minimum())
     unit = t(f"alloc.unit.{weight}")
     focus = focus_bounds(markers)  # both maps zoom to the new stations
     stations = load_cached(source).dataset.stations

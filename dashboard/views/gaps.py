@@ -26,7 +26,7 @@ from dashboard.gapview import (
 )
 from dashboard.i18n import current_lang, format_number, format_percent, t
 from dashboard.mapcache import map_layers, shape_files
-from dashboard.sidebar import load_cached, page_dataset, plain_markdown
+from dashboard.sidebar import load_cached, page_dataset, plain_markdown, public_minimum
 from geodata.coverage import PreparedCoverage, prepare_coverage
 from geodata.errors import AtlasError
 from geodata.overview import area_at
@@ -131,10 +131,10 @@ def _map_table(source: str, frame: pd.DataFrame, shown: pd.DataFrame, measure: s
     ids = shown["area_id"].astype(str).tolist()
     locate = _locate(source)
     area, zoom = sync_selection(ids, locate)
-    layers = map_layers(source)
+    layers = map_layers(source, public_minimum())
     map_col, panel_col = st.columns([2.5, 1.5])
     with map_col:
-        base = gap_base_map(layers, shape_files(source))
+        base = gap_base_map(layers, shape_files(source, public_minimum()))
         out = st_folium(base, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
                         feature_group_to_add=gap_groups(layers, shown, measure=measure, lang=lang,
                                                         selected=area, zoom_to_selected=zoom),

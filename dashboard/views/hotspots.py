@@ -19,7 +19,7 @@ from dashboard.hotspotview import Filters, Scope, league_rows, rise_rows, scope_
 from dashboard.i18n import current_lang, format_number, format_percent, t
 from dashboard.mapcache import map_layers, shape_files
 from dashboard.shapes import static_base_map
-from dashboard.sidebar import load_cached, page_dataset
+from dashboard.sidebar import load_cached, page_dataset, public_minimum
 from geodata.errors import AtlasError
 from geodata.hotspots import (
     BASELINES,
@@ -32,6 +32,7 @@ from geodata.hotspots import (
 )
 from geodata.kpis import KpiReport, category_breakdown, service_kpis, weekly_counts
 from geodata.overview import area_at
+from geodata.privacy import visible_counts
 from geodata.schema import CATEGORIES, STATUSES, Dataset
 
 MAP_KEY = "hs_map"
@@ -160,10 +161,12 @@ def _tiles(report: KpiReport, lang: str) -> None:
 
 
 def _map(source: str, result: gpd.GeoDataFrame, f: Filters, scope: Scope, lang: str) -> None:
-    layers = map_layers(source)
-    groups = hotspot_groups(result, lang=lang, show_counts=f.show_counts,
+    minimum = public_minimum()
+    layers = map_layers(source, minimum)
+    shown = result[visible_counts(result["cases"], minimum)] if minimum and len(result) else result
+    groups = hotspot_groups(shown, lang=lang, show_counts=f.show_counts,
                             selected=selected_shape(layers, scope))
-    st_folium(static_base_map(layers, shape_files(source), communities=False), key=MAP_KEY,
+    st_folium(static_base_map(layers, shape_files(source, minimum), communities=False), key=MAP_KEY,
               height=MAP_HEIGHT, use_container_width=True, feature_group_to_add=groups,
               layer_control=folium.LayerControl(collapsed=True, position="topright"),
               returned_objects=["last_clicked"])

@@ -17,9 +17,10 @@ from dashboard.livemap import live_groups
 from dashboard.mapcache import map_layers, shape_files
 from dashboard.settings import settings
 from dashboard.shapes import static_base_map
-from dashboard.sidebar import cached_store, page_dataset
+from dashboard.sidebar import cached_store, page_dataset, public_minimum
 from geodata.errors import AtlasError
 from geodata.live import LiveSnapshot, live_snapshot
+from geodata.privacy import visible_counts
 from geodata.store import CaseStore
 
 MAP_KEY = "live_map"
@@ -51,21 +52,31 @@ def _controls() -> tuple[bool, int]:
     return bool(wall), int(period)
 
 
-def _tiles(snap: LiveSnapshot, lang: str) -> None:
+def _count(n: int, lang: str, minimum: int) -> str:
+    """A case count, or "fewer than N" in public display when it is below the minimum (0 stays 0)."""
+    if minimum and 0 < n < minimum:
+        return t("privacy.fewer", n=minimum)
+    return format_number(n, lang)
+
+
+def _tiles(snap: LiveSnapshot, lang: str, minimum: int) -> None:
     today_open = int(snap.today["status"].isin(("open", "escalated")).sum())
     a, b, c, d = st.columns(4)
-    a.metric(t("live.kpi_today"), format_number(len(snap.today), lang), help=t("live.kpi_today_help"))
-    b.metric(t("live.kpi_new"), format_number(snap.new_cases, lang), help=t("live.kpi_new_help"))
-    c.metric(t("live.kpi_open"), format_number(today_open, lang), help=t("live.kpi_open_help"))
+    a.metric(t("live.kpi_today"), _count(len(snap.today), lang, minimum), help=t("live.kpi_today_help"))
+    b.metric(t("live.kpi_new"), _count(snap.new_cases, lang, minimum), help=t("live.kpi_new_help"))
+    c.metric(t("live.kpi_open"), _count(today_open, lang, minimum), help=t("live.kpi_open_help"))
     d.metric(
         t("live.kpi_overdue", days=snap.overdue_days),
-        format_number(snap.overdue_total, lang),
+        _count(snap.overdue_total, lang, minimum),
         help=t("live.kpi_overdue_help", days=snap.overdue_days),
     )
 
 
-def _ticker(snap: LiveSnapshot, names: dict[str, str], lang: str) -> None:
+def _ticker(snap: LiveSnapshot, names: dict[str, str], lang: str, minimum: int) -> None:
     st.subheader(t("live.ticker"))
+    if minimum:
+        st.info(t("privacy.ticker_hidden"))
+        return
     if len(snap.latest) == 0:
         st.info(t("live.ticker_empty"))
         return
@@ -81,13 +92,18 @@ def _ticker(snap: LiveSnapshot, names: dict[str, str], lang: str) -> None:
     )
 
 
-def _districts_table(snap: LiveSnapshot, names: dict[str, str], lang: str) -> None:
+def _districts_table(snap: LiveSnapshot, names: dict[str, str], lang: str, minimum: int) -> None:
     st.subheader(t("live.by_district"))
+    counts = snap.by_district
+    received, still_open = counts["received"].to_numpy(), counts["open"].to_numpy()
+    if minimum:  # as text, so that "fewer than N" can stand in a count's place
+        received = [_count(int(n), lang, minimum) for n in received]
+        still_open = [_count(int(n), lang, minimum) for n in still_open]
     table = pd.DataFrame(
         {
-            t("live.col_district"): [names.get(d, d) for d in snap.by_district["district_id"]],
-            t("live.col_received"): snap.by_district["received"].to_numpy(),
-            t("live.col_open"): snap.by_district["open"].to_numpy(),
+            t("live.col_district"): [names.get(d, d) for d in counts["district_id"]],
+            t("live.col_received"): received,
+            t("live.col_open"): still_open,
         }
     )
     st.dataframe(table, hide_index=True, width="stretch")
@@ -103,7 +119,8 @@ def _panel(source: str, store: CaseStore, lang: str) -> None:
         return
     st.session_state["live_event"] = snap.last_event_id
     names = district_lookup(source).names(lang)
-    _tiles(snap, lang)
+    minimum = public_minimum()
+    _tiles(snap, lang, minimum)
     map_col, side_col = st.columns([3, 1.2])
     with map_col:
         layers = map_layers(source)
@@ -112,19 +129,20 @@ def _panel(source: str, store: CaseStore, lang: str) -> None:
             key=MAP_KEY,
             height=MAP_HEIGHT,
             use_container_width=True,
-            feature_group_to_add=live_groups(snap, lang=lang, district_names=names),
+            feature_group_to_add=live_groups(snap, lang=lang, district_names=names, minimum=minimum),
             returned_objects=[],
         )
         if len(snap.today) == 0:
             st.info(t("live.empty_today"))
     with side_col:
-        _ticker(snap, names, lang)
+        _ticker(snap, names, lang, minimum)
     left, right = st.columns(2)
     with left:
-        _districts_table(snap, names, lang)
+        _districts_table(snap, names, lang, minimum)
     with right:
         if snap.by_category.sum():
-            st.altair_chart(today_chart(snap.by_category, lang), width="stretch")
+            shown = snap.by_category[visible_counts(snap.by_category, minimum or 1)]
+            st.altair_chart(today_chart(shown, lang), width="stretch")
     took = (dt.datetime.now() - started).total_seconds()
     st.caption(
         t(

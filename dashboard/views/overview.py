@@ -20,7 +20,7 @@ from dashboard.overviewmap import (
     overview_static_map,
 )
 from dashboard.settings import settings
-from dashboard.sidebar import load_cached, page_dataset, plain_markdown
+from dashboard.sidebar import load_cached, page_dataset, plain_markdown, public_minimum
 from dashboard.standalone import standalone_html
 from geodata.overview import OverviewKpis, area_at, area_facts, overview_kpis
 from geodata.schema import TIERS, Dataset
@@ -36,11 +36,13 @@ def _kpis(source: str) -> OverviewKpis:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _standalone(source: str, lang: str, choropleth: str, tiers: tuple[int, ...], show_cases: bool) -> bytes:
+def _standalone(
+    source: str, lang: str, choropleth: str, tiers: tuple[int, ...], show_cases: bool, minimum: int
+) -> bytes:
     """The map as shown, as one HTML file that opens offline on any computer."""
     dataset = load_cached(source).dataset
     m = overview_map(dataset, lang=lang, choropleth=choropleth, tiers=tiers, show_cases=show_cases,
-                     layers=map_layers(source))
+                     layers=map_layers(source, minimum))
     return standalone_html(m, title=f"{dataset.name} · {t('page.overview', lang)}").encode("utf-8")
 
 
@@ -142,7 +144,7 @@ def _facts_panel(source: str, area_id: str | None, lang: str) -> None:
         st.warning(t("facts.not_found"))
         return
     st.markdown(f"#### {plain_markdown(facts['name'])}")
-    for label, value in facts_rows(facts, lang):
+    for label, value in facts_rows(facts, lang, minimum=public_minimum() or None):
         left, right = st.columns([1, 1.4])
         left.caption(label)
         right.text(value)
@@ -152,7 +154,8 @@ def _facts_panel(source: str, area_id: str | None, lang: str) -> None:
 def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: bool, tiles: bool) -> None:
     lang = current_lang()
     dataset = load_cached(source).dataset
-    layers = map_layers(source)
+    minimum = public_minimum()
+    layers = map_layers(source, minimum)
     # One base map per dataset, which fetches the layers once; a rerun sends only the view of them
     # (fills, visible layers, labels) and the legend, so the map keeps its zoom and never blanks.
     web = settings()
@@ -162,12 +165,12 @@ def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: b
                              tiles_attribution=web.tiles_attribution)
     map_col, facts_col = st.columns([3, 1.1])
     with map_col:
-        st_folium(overview_static_map(layers, layer_files(source)), key=MAP_KEY, height=MAP_HEIGHT,
+        st_folium(overview_static_map(layers, layer_files(source, minimum)), key=MAP_KEY, height=MAP_HEIGHT,
                   use_container_width=True, feature_group_to_add=groups, returned_objects=["last_clicked"])
         st.caption(t("overview.map_caption"))
         st.download_button(
             t("overview.download_html"),
-            partial(_standalone, source, lang, choropleth, tuple(tiers), show_cases),
+            partial(_standalone, source, lang, choropleth, tuple(tiers), show_cases, minimum),
             file_name="minsheng-atlas-map.html",
             mime="text/html",
             help=t("overview.download_html_help"),
@@ -187,7 +190,7 @@ def main() -> None:
     dataset, source = opened
     st.caption(f"{dataset.name} · {t('overview.as_of', date=dataset.today().isoformat())}")
     _kpi_tiles(_kpis(source), lang)
-    _map_and_facts(source, *_controls(map_layers(source), lang))
+    _map_and_facts(source, *_controls(map_layers(source, public_minimum()), lang))
 
 
 main()
