@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from atlas_api.app import DEFAULT_MAX_BODY, create_app, key_from_env
+from atlas_api.app import DEFAULT_MAX_BODY, configured_key, create_app
 from geodata.store import DEFAULT_URL
 
 __all__ = ["main", "serve"]
@@ -32,7 +32,7 @@ def serve(
     # The group writer is a second Python thread: hand the GIL back to the event loop within 1 ms
     # (default 5 ms), or every request waits for the writer's turn to end.
     sys.setswitchinterval(0.001)
-    app = create_app(db, key_from_env(), max_body_bytes=max_body, timezone=timezone)
+    app = create_app(db, configured_key(), max_body_bytes=max_body, timezone=timezone)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import tomllib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +27,7 @@ from atlas_api.intake import API_KEY_ENV, Intake, Rejected, content_kind, error_
 from atlas_api.limits import BodyLimit, BodyTooLarge
 from atlas_api.writer import GroupWriter
 from geodata.case_query import find_cases
+from geodata.errors import DataError
 from geodata.open311 import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
@@ -39,7 +42,7 @@ from geodata.open311 import (
 )
 from geodata.store import open_store
 
-__all__ = ["API_KEY_ENV", "DEFAULT_MAX_BODY", "MAX_PAGE", "WINDOW_DAYS", "create_app", "key_from_env"]
+__all__ = ["API_KEY_ENV", "DEFAULT_MAX_BODY", "MAX_PAGE", "WINDOW_DAYS", "configured_key", "create_app"]
 
 DEFAULT_MAX_BODY = 1_000_000
 """Largest request body accepted, bytes."""
@@ -55,9 +58,37 @@ PREFIX = "/open311/v2"
 _JSON = "application/json; charset=utf-8"
 
 
-def key_from_env() -> str | None:
-    """The API key from ``$ATLAS_API_KEY`` (``None`` when unset or blank: writes are then refused)."""
-    return os.environ.get(API_KEY_ENV) or None
+SETTINGS_ENV = "ATLAS_SETTINGS"
+DEFAULT_SETTINGS = "atlas.toml"
+
+
+def configured_key(env: Mapping[str, str] | None = None) -> str | None:
+    """The API key writes must bring: ``$ATLAS_API_KEY``, else ``[api] key`` of the settings file.
+
+    The settings file is ``$ATLAS_SETTINGS`` or ``atlas.toml`` in the working
+    folder (keep it out of version control). ``None`` when neither names a
+    key: every write is then refused.
+
+    Raises
+    ------
+    DataError
+        If the settings file exists but is not valid TOML or its key is not text.
+    """
+    env = os.environ if env is None else env
+    key = (env.get(API_KEY_ENV) or "").strip()
+    if key:
+        return key
+    path = Path(env.get(SETTINGS_ENV) or DEFAULT_SETTINGS)
+    if not path.is_file():
+        return None
+    try:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not valid TOML: {exc}") from exc
+    found = settings.get("api", {}).get("key") if isinstance(settings.get("api"), dict) else None
+    if found is not None and not isinstance(found, str):
+        raise DataError(f"{path}: [api] key must be text in quotes")
+    return (found or "").strip() or None
 
 
 def _errors(
@@ -232,7 +263,8 @@ def create_app(
     store_url
         ``sqlite:///file.db`` or ``postgresql://user@host/db`` (opened and migrated now).
     api_key
-        The key every write must bring (:func:`key_from_env` reads ``$ATLAS_API_KEY``);
+        The key every write must bring (:func:`configured_key` reads it from the environment
+        or the settings file);
         ``None`` refuses every write.
     max_body_bytes
         Largest request body accepted (413 beyond).

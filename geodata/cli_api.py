@@ -32,8 +32,9 @@ def add_serve_api(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser(
         "serve-api",
         help="serve the Open311 GeoReport v2 intake API on the case store",
-        description="Writes need the API key in $ATLAS_API_KEY (clients send it as api_key or X-Api-Key); "
-        "without it every write is refused. Interactive docs at /docs.",
+        description="Writes need the API key: $ATLAS_API_KEY, else [api] key in the settings file "
+        "($ATLAS_SETTINGS, else atlas.toml in the working folder). Clients send it as api_key or "
+        "X-Api-Key; with no key configured every write is refused. Interactive docs at /docs.",
     )
     add_db_option(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")

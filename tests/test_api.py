@@ -263,3 +263,20 @@ def test_form_and_json_posts_take_the_fast_path_multipart_the_framework(store_ur
     assert (fast.status_code, framework.status_code, again.status_code) == (201, 201, 200)
     assert fast.json()[0]["service_notice"] == framework.json()[0]["service_notice"]  # one Intake behind both
     assert fast.headers["content-type"] == framework.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_the_key_comes_from_the_environment_or_the_settings_file(tmp_path, store_url) -> None:
+    from atlas_api.app import configured_key
+    from geodata.errors import DataError
+
+    settings = tmp_path / "atlas.toml"
+    assert configured_key({"ATLAS_SETTINGS": str(settings)}) is None  # none anywhere: writes refused
+    settings.write_text('[api]\nkey = "from-the-file"\n', encoding="utf-8")
+    assert configured_key({"ATLAS_SETTINGS": str(settings)}) == "from-the-file"
+    assert configured_key({"ATLAS_SETTINGS": str(settings), "ATLAS_API_KEY": "from-env"}) == "from-env"
+    with TestClient(create_app(store_url, configured_key({"ATLAS_SETTINGS": str(settings)}))) as c:
+        assert c.post(URL, data=form(api_key="from-the-file")).status_code == 201
+        assert c.post(URL, data=form(api_key=KEY)).status_code == 403
+    settings.write_text("[api]\nkey = 42\n", encoding="utf-8")
+    with pytest.raises(DataError, match="must be text"):
+        configured_key({"ATLAS_SETTINGS": str(settings)})
