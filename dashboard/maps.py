@@ -610,10 +610,12 @@ def _case_rows(facts: dict, lang: str, minimum: int | None = None) -> list[tuple
     if facts["cases"] is None:
         return [(translate("facts.cases", lang, days=days), translate("facts.absent_cases", lang))]
     shown = minimum or 1
-    if facts["cases"] < shown:
+    if 0 < facts["cases"] < shown:  # public display: a small count is withheld
         return [(translate("facts.cases", lang, days=days), translate("privacy.fewer", lang, n=minimum))]
     count = translate("unit.cases", lang, n=format_number(facts["cases"], lang))
     rows = [(translate("facts.cases", lang, days=days), count)]
+    if facts["cases"] == 0:
+        return rows
     by_status = facts["cases_by_status"].items()
     status = " · ".join(f"{translate(f'status.{s}', lang)} {n}" for s, n in by_status if n >= shown)
     top = "\n".join(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import time
 
 import pandas as pd
 import streamlit as st
@@ -50,6 +51,23 @@ def _controls() -> tuple[bool, int]:
         key="live_period",
     )
     return bool(wall), int(period)
+
+
+_MARKS = 8
+
+
+def _previous_refresh(period: int) -> int | None:
+    """The newest event id seen by a refresh at least most of a period ago (``None`` on the first).
+
+    Cases after it are "new". Measured against the last *timed* refresh, not the
+    last run: on a busy machine two runs can follow each other closely, and the
+    second would otherwise take the highlight from cases that just arrived.
+    """
+    marks = st.session_state.get("live_marks") or []
+    if not marks:
+        return None
+    settled = [event for at, event in marks if at <= time.monotonic() - 0.8 * period]
+    return settled[-1] if settled else marks[0][1]
 
 
 def _count(n: int, lang: str, minimum: int) -> str:
@@ -112,12 +130,13 @@ def _districts_table(snap: LiveSnapshot, names: dict[str, str], lang: str, minim
 def _panel(source: str, store: CaseStore, lang: str) -> None:
     started = dt.datetime.now()
     try:
-        since = st.session_state.get("live_event")
+        since = _previous_refresh(int(st.session_state.get("live_period", DEFAULT_PERIOD)))
         snap = live_snapshot(store, district_lookup(source).index, since_event=since)
     except AtlasError as exc:
         st.error(t("live.store_error", message=str(exc)))
         return
-    st.session_state["live_event"] = snap.last_event_id
+    marks = st.session_state.get("live_marks") or []
+    st.session_state["live_marks"] = [*marks, (time.monotonic(), snap.last_event_id)][-_MARKS:]
     names = district_lookup(source).names(lang)
     minimum = public_minimum()
     _tiles(snap, lang, minimum)
@@ -158,7 +177,7 @@ def _panel(source: str, store: CaseStore, lang: str) -> None:
 def main() -> None:
     """Draw the page."""
     lang = current_lang()
-    opened = page_dataset("live.title", page="live", forget=("live_event", MAP_KEY))
+    opened = page_dataset("live.title", page="live", forget=("live_marks", MAP_KEY))
     if opened is None:
         return
     _, source = opened
