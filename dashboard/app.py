@@ -32,10 +32,11 @@ pages = [
     st.Page("views/hotspots.py", title=t("page.hotspots"), url_path="hotspots"),
     st.Page("views/allocation.py", title=t("page.allocation"), url_path="allocation"),
     st.Page("views/live.py", title=t("page.live"), url_path="live"),
+    st.Page("views/present.py", title=t("page.present"), url_path="present"),
     st.Page("views/data.py", title=t("page.data"), url_path="data"),
 ]
 page = st.navigation(pages)
-result = render_sidebar()
+result = render_sidebar(language=page.url_path != "present")
 if result.dataset is None:
     st.title(t("app.title"))
     show_failure(result)

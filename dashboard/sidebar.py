@@ -205,7 +205,7 @@ def _show_dataset(dataset: Dataset) -> None:
             st.rerun()
 
 
-def render_sidebar() -> LoadResult:
+def render_sidebar(*, language: bool = True) -> LoadResult:
     """Draw the shared sidebar and open the chosen dataset.
 
     The key of the dataset opened is kept in ``st.session_state["dataset_source"]``
@@ -216,7 +216,8 @@ def render_sidebar() -> LoadResult:
     LoadResult
         The outcome; show it with :func:`show_failure` when ``dataset`` is ``None``.
     """
-    _language_selector()
+    if language:  # presentation mode puts its own on the page (one widget per session key)
+        _language_selector()
     _public_display()
     st.sidebar.subheader(t("sidebar.dataset"))
     source = _chosen_source() or _default_source()
