@@ -22,13 +22,15 @@ from dashboard.allocationview import (
     staff_table,
     summary_html,
 )
+from dashboard.briefing import briefing_pdf
 from dashboard.charts import curve_chart
 from dashboard.i18n import format_number, t
 from dashboard.sidebar import load_cached
 from geodata.errors import AtlasError
 from geodata.export import to_csv_bytes
+from geodata.overview import overview_kpis
 from geodata.pairing import DEFAULT_CAPACITY_PER_STAFF, Pairing, pair_households
-from geodata.scenario import Scenario, scenarios_json
+from geodata.scenario import Evaluation, Scenario, scenarios_json
 from geodata.schema import Dataset
 from geodata.site_plan import SitePlan, plan_sites
 from geodata.staffing import StaffPlan, plan_staff
@@ -130,10 +132,31 @@ def scenario_panel(lang: str) -> None:
             st.rerun()
 
 
-def export_panel(plan: SitePlan, deltas: dict, table: pd.DataFrame, dataset: Dataset, lang: str) -> None:
-    """Download the proposed sites (CSV, GeoJSON) and the one-page HTML summary."""
+def _scenario_briefing(dataset: Dataset, baseline: Evaluation, deltas: dict, name: str, lang: str) -> bytes:
+    return briefing_pdf(
+        dataset,
+        baseline.ranked,
+        baseline.totals["city"],
+        overview_kpis(dataset),
+        lang=lang,
+        scenario=deltas,
+        scenario_name=name,
+    )
+
+
+def export_panel(
+    plan: SitePlan,
+    deltas: dict,
+    table: pd.DataFrame,
+    dataset: Dataset,
+    lang: str,
+    *,
+    baseline: Evaluation | None = None,
+    scenario_name: str = "",
+) -> None:
+    """Download the proposed sites (CSV, GeoJSON), the one-page HTML summary and the PDF briefing."""
     st.subheader(t("alloc.export"))
-    a, b, c = st.columns(3)
+    a, b, c, d = st.columns(4)
     frame = plan.sites[["site_id", "order", "gain", "area_id", "x", "y"]]
     a.download_button(
         t("alloc.sites_csv"),
@@ -164,6 +187,15 @@ def export_panel(plan: SitePlan, deltas: dict, table: pd.DataFrame, dataset: Dat
         "text/html",
         key="alloc_summary",
     )
+    if baseline is not None:
+        d.download_button(
+            t("briefing.download"),
+            partial(_scenario_briefing, dataset, baseline, deltas, scenario_name, lang),
+            "briefing.pdf",
+            "application/pdf",
+            help=t("briefing.download_help"),
+            key="alloc_briefing",
+        )
 
 
 def _keep_staff(chosen: Scenario, plan: StaffPlan, extra: int) -> None:

@@ -222,7 +222,7 @@ def main() -> None:
     st.dataframe(table, hide_index=True)
     curve_panel(source, plan, lang)
     keep_panel(current)
-    export_panel(plan, deltas, table, dataset, lang)
+    export_panel(plan, deltas, table, dataset, lang, baseline=baseline, scenario_name=chosen.name)
     scenario_panel(lang)
     staff_panel(source, chosen, lang)
     pairing_panel(source, baseline.ranked, lang)

@@ -51,6 +51,25 @@ def test_page_runs_states_the_gain_and_shows_both_maps(open_page, tiny_folder, l
     sites = at.dataframe[0].value
     assert len(sites) == 1 and sites.iloc[0, 0] == 1
     assert len(at.get("download_button")) >= 3
+    pdf = {"zh_CN": "下载一页简报（PDF）", "en": "Download a one-page briefing (PDF)"}[lang]
+    assert pdf in [b.proto.label for b in at.get("download_button")]  # with the compared scenario's gains
+
+
+def test_the_scenario_briefing_reads_back(tiny) -> None:
+    import io
+    import re as regex
+
+    from pypdf import PdfReader
+
+    from dashboard.allocationpanels import _scenario_briefing
+    from geodata.scenario import NewStation, Scenario, apply_scenario, compare, evaluate
+
+    scenario = Scenario("A new station", added=(NewStation("N1", 125.335, 43.805, staff=2),))
+    baseline, after = evaluate(tiny), evaluate(apply_scenario(tiny, scenario))
+    pdf = _scenario_briefing(tiny, baseline, compare(baseline, after), scenario.name, "en")
+    text = regex.sub(r"[\s\x00]+", "", PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
+    assert "Scenario“Anewstation”:whatitwouldchange" in text
+    assert "Servicestations34" in text  # 3 stations today, 4 with the scenario
 
 
 def test_keeping_a_scenario_lists_it_and_compares_with_it(open_page, tiny_folder):
