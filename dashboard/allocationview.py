@@ -20,7 +20,7 @@ import streamlit as st
 import geopandas as gpd
 import shapely
 
-from dashboard.i18n import format_number, format_percent, translate
+from dashboard.i18n import format_date, format_number, format_percent, translate
 from geodata.errors import DataError
 from geodata.scenario import NewStation, Scenario, scenarios_from_json
 from geodata.site_plan import SitePlan
@@ -314,7 +314,7 @@ def summary_html(
                 "alloc.summary_generated",
                 lang,
                 dataset=dataset_name,
-                date=as_of.isoformat(),
+                date=format_date(as_of, lang),
                 model=translate(f"alloc.objective.{summary['objective']}", lang),
                 unit=translate(f"alloc.weight.{summary['weight']}", lang),
             )

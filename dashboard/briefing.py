@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dashboard.i18n import format_number, format_percent, translate
+from dashboard.i18n import format_date, format_number, format_percent, translate
 from geodata.errors import AtlasError
 from geodata.overview import OverviewKpis
 from geodata.schema import Dataset
@@ -192,7 +192,7 @@ def briefing_pdf(
     pdf.add_page()
     pdf.add_font("cjk", "", str(font.path), collection_font_number=font.index)
     pdf.set_title(translate("briefing.title", lang, name=dataset.name))
-    day = (today or dataset.today()).isoformat()
+    day = format_date(today or dataset.today(), lang)
     pdf.set_font("cjk", size=16)
     pdf.cell(0, 8, translate("briefing.title", lang, name=dataset.name), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)

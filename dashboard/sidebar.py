@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import DEFAULT_LANG, LANGUAGES, t, translate
+from dashboard.i18n import DEFAULT_LANG, LANGUAGES, current_lang, format_date, t, translate
 from dashboard.settings import settings
 from geodata.cache import load_dataset_cached
 from geodata.errors import AtlasError, DatasetRejected
@@ -190,7 +190,7 @@ def show_failure(result: LoadResult) -> None:
 def _show_dataset(dataset: Dataset) -> None:
     st.sidebar.markdown(f"**{t('sidebar.name')}**: {plain_markdown(dataset.name)}")
     if dataset.as_of is not None:
-        st.sidebar.caption(t("sidebar.as_of", date=dataset.as_of.isoformat()))
+        st.sidebar.caption(t("sidebar.as_of", date=format_date(dataset.as_of, current_lang())))
     else:
         st.sidebar.caption(t("sidebar.as_of_clock"))
     warnings = dataset.report.warnings if dataset.report is not None else []

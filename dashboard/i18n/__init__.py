@@ -8,6 +8,7 @@ user chose from ``st.session_state["lang"]``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tomllib
 from functools import cache
@@ -18,6 +19,7 @@ __all__ = [
     "LANGUAGES",
     "catalog",
     "current_lang",
+    "format_date",
     "format_number",
     "format_percent",
     "t",
@@ -87,6 +89,15 @@ def format_number(value: float | None, lang: str = DEFAULT_LANG, *, digits: int 
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return translate("kpi.absent", lang)
     return f"{value:,.{digits}f}"
+
+
+def format_date(day: dt.date | None, lang: str = DEFAULT_LANG) -> str:
+    """A date as people write it: ``2008年4月30日`` in Chinese, ``30 April 2008`` in English."""
+    if day is None:
+        return translate("kpi.absent", lang)
+    if lang == "zh_CN":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {translate(f'month.{day.month}', lang)} {day.year}"
 
 
 def format_percent(share: float | None, lang: str = DEFAULT_LANG, *, digits: int = 0) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import current_lang, format_number, t
+from dashboard.i18n import current_lang, format_date, format_number, t
 from dashboard.sidebar import page_dataset, plain_markdown, report_table
 from geodata.schema import AREA_LEVELS, LAYER_NAMES, Dataset
 
@@ -92,7 +92,7 @@ def main() -> None:
     if dataset.source is not None:
         st.caption(t("data.source_line", path=plain_markdown(str(dataset.source))))
     if dataset.as_of is not None:
-        st.caption(t("sidebar.as_of", date=dataset.as_of.isoformat()))
+        st.caption(t("sidebar.as_of", date=format_date(dataset.as_of, current_lang())))
     st.subheader(t("data.layers"))
     left, right = st.columns([3, 1])
     left.dataframe(_layers_table(dataset, lang), hide_index=True)

@@ -16,7 +16,7 @@ from streamlit_folium import st_folium
 from dashboard.charts import category_chart, weekly_chart
 from dashboard.hotspotmap import hotspot_groups
 from dashboard.hotspotview import Filters, Scope, league_rows, rise_rows, scope_mask, selected_shape
-from dashboard.i18n import current_lang, format_number, format_percent, t
+from dashboard.i18n import current_lang, format_date, format_number, format_percent, t
 from dashboard.mapcache import map_layers, shape_files
 from dashboard.shapes import static_base_map
 from dashboard.sidebar import load_cached, page_dataset, public_minimum
@@ -209,7 +209,7 @@ def _rise_section(source: str, f: Filters, lang: str) -> None:
         return
     first, last = rises.baseline_window
     rising = int(rises.cells["significant_rise"].sum())
-    st.caption(t("hotspots.rise_caption", since=first.isoformat(), until=last.isoformat(),
+    st.caption(t("hotspots.rise_caption", since=format_date(first, lang), until=format_date(last, lang),
                  before=format_number(rises.cases_before, lang), now=format_number(rises.cases, lang),
                  cells=format_number(rising, lang)))
     st.dataframe(rise_rows(rises.districts, lang), hide_index=True)

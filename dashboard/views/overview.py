@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard.briefing import BriefingFontMissing, briefing_pdf, cjk_font
-from dashboard.i18n import current_lang, format_number, format_percent, t
+from dashboard.i18n import current_lang, format_date, format_number, format_percent, t
 from dashboard.mapcache import layer_files, map_layers
 from dashboard.maps import MapLayers, facts_rows
 from dashboard.overviewmap import (
@@ -73,11 +73,11 @@ def _facts(source: str, area_id: str) -> dict:
 
 def _case_help(k: OverviewKpis, lang: str) -> tuple[str, str]:
     """Help texts of the two case tiles."""
-    start, today = k.quarter_start.isoformat(), k.today.isoformat()
+    start, today = format_date(k.quarter_start, lang), format_date(k.today, lang)
     if k.cases_this_quarter is None:
         absent = t("kpi.help_absent", layer=t("layername.cases"))
         return absent, absent
-    month = t("kpi.help_cases_this_month", start=k.today.replace(day=1).isoformat(), today=today)
+    month = t("kpi.help_cases_this_month", start=format_date(k.today.replace(day=1), lang), today=today)
     if k.resolved_share is None:
         return month, t("kpi.help_no_quarter_cases", start=start, today=today)
     count = format_number(k.cases_this_quarter, lang)
@@ -188,7 +188,7 @@ def main() -> None:
     if opened is None:
         return
     dataset, source = opened
-    st.caption(f"{dataset.name} · {t('overview.as_of', date=dataset.today().isoformat())}")
+    st.caption(f"{dataset.name} · {t('overview.as_of', date=format_date(dataset.today(), lang))}")
     _kpi_tiles(_kpis(source), lang)
     _map_and_facts(source, *_controls(map_layers(source, public_minimum()), lang))
 

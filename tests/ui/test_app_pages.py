@@ -41,7 +41,7 @@ def test_overview_on_tiny_dataset(monkeypatch, tiny_folder):
     assert [m.value for m in at.metric] == ["3", "3,500", "3", "6", "5", "4", "50%"]
     assert at.sidebar.selectbox(key="lang").value == "zh_CN"
     assert "测试城市" in at.sidebar.markdown[0].value
-    assert any("2008-04-30" in c.value for c in at.sidebar.caption)
+    assert any("2008年4月30日" in c.value for c in at.sidebar.caption)  # dates as Chinese readers write them
     assert at.info[0].value.startswith("点击地图上的社区")  # facts panel waits for a click
 
 

@@ -27,7 +27,7 @@ def briefing(dataset, lang: str, **kwargs) -> bytes:
 
 def test_chinese_briefing_names_communities_and_figures(tiny) -> None:
     text, reader = text_of(briefing(tiny, "zh_CN"))
-    assert "测试城市：情况简报" in text and "数据截至2008-04-30" in text
+    assert "测试城市：情况简报" in text and "数据截至2008年4月30日" in text
     assert "社区/村3" in text or "社区3" in text  # three communities
     assert "人口3,500" in text and "工作站3" in text and "工作人员6" in text
     assert "服务最薄弱的10个社区" in text and "太平村" in text and "南湖社区" in text

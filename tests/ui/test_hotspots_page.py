@@ -169,7 +169,7 @@ def test_rises_against_the_previous_period(open_page, tiny_folder):
     # now: c1..c4 and c6 (c6 has no location and no district); before: c5 (双阳区)
     rows = {r["District"]: (r["Cases now"], r["Cases before"]) for _, r in table.iterrows()}
     assert rows == {"朝阳区": (4, 0), "双阳区": (0, 1)}
-    assert any("Baseline 2007-12-31 to 2008-02-29: 1 cases, now 5." in c.value for c in at.caption)
+    assert any("Baseline 31 December 2007 to 29 February 2008: 1 cases, now 5." in c.value for c in at.caption)
     at.radio(key="hs_baseline").set_value("year").run()
     assert not at.exception
     assert any(i.value.startswith("No comparison:") for i in at.info)

@@ -132,3 +132,14 @@ def test_every_key_used_exists():
     assert len(literal) > 40, "the scan found too few keys: is it still looking at dashboard/?"
     assert sorted(literal - keys) == []
     assert sorted(p for p in prefixes if not any(k.startswith(p) for k in keys)) == []
+
+
+def test_dates_as_each_language_writes_them():
+    import datetime as dt
+
+    from dashboard.i18n import format_date
+
+    day = dt.date(2008, 4, 30)
+    assert format_date(day, "zh_CN") == "2008年4月30日"
+    assert format_date(day, "en") == "30 April 2008"
+    assert format_date(None, "en") == "—"
