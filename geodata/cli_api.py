@@ -20,6 +20,14 @@ DEFAULT_PORT = 8311
 DEFAULT_MAX_BODY = 1_000_000
 
 
+def _add_timezone_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timezone",
+        default=None,
+        help=f"the city's time zone (default: $ATLAS_TIMEZONE, else {DEFAULT_TIMEZONE})",
+    )
+
+
 def _cmd_serve_api(args: argparse.Namespace) -> int:
     from atlas_api.__main__ import serve  # lazily: geodata does not depend on the API package
 
@@ -46,11 +54,7 @@ def add_serve_api(sub: argparse._SubParsersAction) -> None:
         metavar="BYTES",
         help=f"largest request body accepted ({DEFAULT_MAX_BODY:,}); larger gets 413",
     )
-    serve.add_argument(
-        "--timezone",
-        default=None,
-        help=f"the city's time zone (default: $ATLAS_TIMEZONE, else {DEFAULT_TIMEZONE})",
-    )
+    _add_timezone_option(serve)
     serve.set_defaults(func=_cmd_serve_api)
 
 
@@ -75,10 +79,6 @@ def add_import_open311(sub: argparse._SubParsersAction) -> None:
     add_db_option(imp)
     imp.add_argument("--rejects", metavar="PATH", help="reject file (default: FILE.rejects.json beside it)")
     imp.add_argument("--batch", type=int, default=5_000, help="records per transaction (5000)")
-    imp.add_argument(
-        "--timezone",
-        default=None,
-        help=f"the city's time zone (default: $ATLAS_TIMEZONE, else {DEFAULT_TIMEZONE})",
-    )
+    _add_timezone_option(imp)
     imp.add_argument("--json", action="store_true", help="print one JSON object")
     imp.set_defaults(func=_cmd_import_open311)
