@@ -39,3 +39,29 @@ def test_no_dashboard_module_shadows_a_dependency():
     shadowing = {"streamlit", "folium", "streamlit_folium", "branca", "h3", "geopandas", "shapely", "pandas"}
     names = {p.stem for p in (ROOT / "dashboard").rglob("*.py")}
     assert names & shadowing == set()
+
+
+def test_the_intake_api_uses_the_engine_only():
+    """``atlas_api`` sits beside the dashboard: neither it nor the engine imports the other interface."""
+    api = {
+        str(path.relative_to(ROOT)): sorted(imported_roots(path) & (UI_MODULES | {"dashboard"}))
+        for path in sorted((ROOT / "atlas_api").rglob("*.py"))
+        if imported_roots(path) & (UI_MODULES | {"dashboard"})
+    }
+    engine = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "geodata").rglob("*.py"))
+        if "atlas_api" in _top_level_roots(path)
+    ]
+    assert api == {} and engine == []  # `atlas serve-api` imports the API inside its command only
+
+
+def _top_level_roots(path: Path) -> set[str]:
+    """Packages a module imports when it is imported (not inside a function)."""
+    roots = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
