@@ -135,8 +135,6 @@ def _panel(source: str, store: CaseStore, lang: str) -> None:
     except AtlasError as exc:
         st.error(t("live.store_error", message=str(exc)))
         return
-    marks = st.session_state.get("live_marks") or []
-    st.session_state["live_marks"] = [*marks, (time.monotonic(), snap.last_event_id)][-_MARKS:]
     names = district_lookup(source).names(lang)
     minimum = public_minimum()
     _tiles(snap, lang, minimum)
@@ -172,6 +170,9 @@ def _panel(source: str, store: CaseStore, lang: str) -> None:
             store=store.backend,
         )
     )
+    # Marked once everything is drawn: a run cut short by the next one must not count as seen.
+    marks = st.session_state.get("live_marks") or []
+    st.session_state["live_marks"] = [*marks, (time.monotonic(), snap.last_event_id)][-_MARKS:]
 
 
 def main() -> None:
