@@ -11,8 +11,8 @@ import streamlit as st
 
 from streamlit_folium import st_folium
 
-from dashboard.casestore import district_lookup
 from dashboard.charts import today_chart
+from dashboard.districts import district_lookup
 from dashboard.i18n import current_lang, format_number, t
 from dashboard.livemap import live_groups
 from dashboard.mapcache import map_layers, shape_files
