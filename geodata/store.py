@@ -375,8 +375,18 @@ def case_records(frame: pd.DataFrame) -> list[dict]:
     out["lon"] = np.round(lon, _COORD_DECIMALS)
     out["lat"] = np.round(lat, _COORD_DECIMALS)
     out["contacts"] = pd.array(pd.to_numeric(out["contacts"], errors="coerce"), dtype="Int64")
-    records = out.astype(object).to_dict("records")
-    return [{k: _plain(v) for k, v in r.items()} for r in records]
+    # Column by column into plain Python values (None where missing), not value by value.
+    columns = {}
+    for name in out.columns:
+        series = out[name]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            values = np.array(series.dt.to_pydatetime(), dtype=object)
+        else:
+            values = series.astype(object).to_numpy(copy=True)
+        values[series.isna().to_numpy()] = None
+        columns[name] = values.tolist()
+    keys = list(columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 @dataclass(frozen=True)
