@@ -24,7 +24,7 @@ from dashboard.allocationview import (
 )
 from dashboard.briefing import briefing_pdf
 from dashboard.charts import curve_chart
-from dashboard.i18n import format_number, t
+from dashboard.i18n import explain, format_number, t
 from dashboard.sidebar import load_cached
 from geodata.errors import AtlasError
 from geodata.export import to_csv_bytes
@@ -125,7 +125,7 @@ def scenario_panel(lang: str) -> None:
         try:
             n = load_scenarios_upload(upload.getvalue(), upload.name)
         except AtlasError as exc:
-            st.error(t("alloc.load_failed", file=upload.name, message=str(exc)))
+            st.error(t("alloc.load_failed", file=upload.name, message=explain(exc)))
         else:
             st.session_state["alloc_loaded"] = upload.file_id
             st.success(t("alloc.loaded", n=n, file=upload.name))

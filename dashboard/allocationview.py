@@ -20,7 +20,7 @@ import streamlit as st
 import geopandas as gpd
 import shapely
 
-from dashboard.i18n import format_date, format_number, format_percent, translate
+from dashboard.i18n import format_date, format_number, format_percent, t, translate
 from geodata.errors import DataError
 from geodata.scenario import NewStation, Scenario, scenarios_from_json
 from geodata.site_plan import SitePlan
@@ -255,8 +255,8 @@ def load_scenarios_upload(data: bytes, file_name: str) -> int:
     """
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{file_name}: not UTF-8 text ({exc.reason})") from None
+    except UnicodeDecodeError:
+        raise DataError(t("alloc.not_utf8", file=file_name)) from None
     scenarios = scenarios_from_json(text, file_name)
     kept = kept_scenarios()
     for scenario in scenarios:

@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard.i18n import DEFAULT_LANG, LANGUAGES, current_lang, format_date, t, translate
+from dashboard.i18n import DEFAULT_LANG, LANGUAGES, current_lang, explain, format_date, t, translate
 from dashboard.settings import settings
 from geodata.cache import load_dataset_cached
 from geodata.errors import AtlasError, DatasetRejected
+from geodata.messages import Message
 from geodata.privacy import DEFAULT_MINIMUM
 from geodata.report import ValidationReport
 from geodata.schema import Dataset
@@ -54,7 +55,7 @@ class LoadResult:
     source: str
     dataset: Dataset | None = None
     report: ValidationReport | None = None
-    message: str | None = None
+    message: Message | str | None = None
 
 
 @st.cache_resource(show_spinner=False)
@@ -78,9 +79,9 @@ def load_cached(source: str) -> LoadResult:
             dataset = with_store_cases(dataset, cached_store(url), seed=source == DEMO)
         return LoadResult(source, dataset=dataset)
     except DatasetRejected as exc:
-        return LoadResult(source, report=exc.report, message=str(exc))
+        return LoadResult(source, report=exc.report, message=exc.message)
     except AtlasError as exc:
-        return LoadResult(source, message=str(exc))
+        return LoadResult(source, message=exc.message)
 
 
 def plain_markdown(text: str) -> str:
@@ -117,7 +118,7 @@ def report_table(problems: list, lang: str) -> pd.DataFrame:
             translate("report.row", lang): _rows_text(p.row, p.count),
             translate("report.column", lang): p.column or "",
             translate("report.count", lang): p.count,
-            translate("report.message", lang): p.message,
+            translate("report.message", lang): explain(p.detail or p.message, lang),
         }
         for p in problems
     ]
@@ -184,7 +185,7 @@ def show_failure(result: LoadResult) -> None:
         st.error(t("error.rejected", errors=len(report.errors), warnings=len(report.warnings)))
         st.dataframe(report_table(report.errors + report.warnings, lang), hide_index=True)
     else:
-        st.error(t("error.unreadable", message=result.message))
+        st.error(t("error.unreadable", message=explain(result.message)))
 
 
 def _show_dataset(dataset: Dataset) -> None:
@@ -240,7 +241,7 @@ def current_dataset() -> Dataset | None:
 
 
 def page_dataset(
-    title_key: str, *, page: str = "", forget: tuple[str, ...] = ()
+    title_key: str, *, page: str = "", forget: tuple[str, ...] = (), show_title: bool = True
 ) -> tuple[Dataset, str] | None:
     """Title a page and return the session's dataset and its source, or show the empty state.
 
@@ -254,14 +255,18 @@ def page_dataset(
         names areas the new dataset may not have).
     forget
         The page's session keys that belong to one dataset.
+    show_title
+        Whether to show the title; a page that heads itself otherwise (the
+        presentation shows each step's title) still gets it on the empty state.
 
     Returns
     -------
     tuple or None
         ``(dataset, source)``, or ``None`` after telling the user there is no dataset.
     """
-    st.title(t(title_key))
     dataset = current_dataset()
+    if show_title or dataset is None:
+        st.title(t(title_key))
     if dataset is None:
         st.info(t("error.no_dataset"))
         return None

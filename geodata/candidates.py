@@ -29,6 +29,7 @@ from geodata.coverage import (
 )
 from geodata.demand import grid_points_in
 from geodata.errors import DataError
+from geodata.messages import Message, msg
 from geodata.schema import Dataset
 from geodata.tables import problem_line, quoted, raise_problems, read_table
 
@@ -111,16 +112,25 @@ def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=rename)
 
 
-def _coordinate_problems(source: str, rows: np.ndarray, frame: pd.DataFrame) -> list[str]:
+def _coordinate_problems(source: str, rows: np.ndarray, frame: pd.DataFrame) -> list[Message]:
     lines = []
     for column, limit in (("x", 180.0), ("y", 90.0)):
         raw = frame[column].astype(str).to_numpy()
         value = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
         bad = ~(np.isfinite(value) & (np.abs(value) <= limit))
         if bad.any():
-            expected = (
-                f"a WGS84 {'longitude' if column == 'x' else 'latitude'} between -{limit:g} and {limit:g}"
-            )
+            if column == "x":
+                expected = msg(
+                    "candidates.expected_longitude",
+                    "a WGS84 longitude between -{limit:g} and {limit:g}",
+                    limit=limit,
+                )
+            else:
+                expected = msg(
+                    "candidates.expected_latitude",
+                    "a WGS84 latitude between -{limit:g} and {limit:g}",
+                    limit=limit,
+                )
             lines.append(problem_line(source, rows[bad], repr(column), expected, quoted(raw[bad])))
     return lines
 
@@ -151,26 +161,52 @@ def read_candidates(path: str | Path) -> gpd.GeoDataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"candidate sites file not found: {path}")
-    frame = _canonical(read_table(path, "a candidate-site file"))
+        raise DataError(msg("candidates.not_found", "candidate sites file not found: {path}", path=str(path)))
+    frame = _canonical(read_table(path, msg("candidates.a_candidate_file", "a candidate-site file")))
     missing = [column for column in CANDIDATE_COLUMNS if column not in frame.columns]
     if missing:
         raise DataError(
-            f"{path.name}: missing column {', '.join(map(repr, missing))}; "
-            f"expected {', '.join(CANDIDATE_COLUMNS)} (found {', '.join(map(str, frame.columns))})"
+            msg(
+                "candidates.missing_columns",
+                "{file}: missing column {missing}; expected {expected} (found {found})",
+                file=path.name,
+                missing=", ".join(map(repr, missing)),
+                expected=", ".join(CANDIDATE_COLUMNS),
+                found=", ".join(map(str, frame.columns)),
+            )
         )
     rows = np.arange(len(frame)) + 2
     ids = frame["site_id"].astype(str).str.strip().to_numpy(dtype=object)
-    lines = []
+    lines: list[Message] = []
     if (empty := ids == "").any():
-        lines.append(problem_line(path.name, rows[empty], "'site_id'", "an id", "an empty cell"))
+        lines.append(
+            problem_line(
+                path.name,
+                rows[empty],
+                "'site_id'",
+                msg("candidates.expected_id", "an id"),
+                msg("candidates.empty_cell", "an empty cell"),
+            )
+        )
     if (repeated := pd.Series(ids).duplicated().to_numpy() & (ids != "")).any():
         lines.append(
-            problem_line(path.name, rows[repeated], "'site_id'", "each id once", quoted(ids[repeated]))
+            problem_line(
+                path.name,
+                rows[repeated],
+                "'site_id'",
+                msg("candidates.each_id_once", "each id once"),
+                quoted(ids[repeated]),
+            )
         )
     lines += _coordinate_problems(path.name, rows, frame)
     if len(frame) == 0:
-        lines.append(f"{path.name}: no candidate sites (the file has a header but no rows)")
+        lines.append(
+            msg(
+                "candidates.no_sites",
+                "{file}: no candidate sites (the file has a header but no rows)",
+                file=path.name,
+            )
+        )
     raise_problems(lines)
     x = pd.to_numeric(frame["x"]).to_numpy(dtype=float)
     y = pd.to_numeric(frame["y"]).to_numpy(dtype=float)

@@ -31,6 +31,7 @@ from geodata.costs import CostTable
 from geodata.errors import AtlasError, DataError
 from geodata.info import describe_dataset
 from geodata.load import validate_dataset
+from geodata.messages import msg
 from geodata.schema import Dataset
 from geodata.underserved import (
     AREAS_COLUMNS,
@@ -98,18 +99,32 @@ def _parse_weights(items: Sequence[str] | None) -> dict[str, float]:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or key not in COMPONENTS:
-            raise DataError(f"--weight {item!r}: expected component=value with a component from: {allowed}")
+            raise DataError(
+                msg(
+                    "cli.bad_weight",
+                    "--weight {item!r}: expected component=value with a component from: {allowed}",
+                    item=item,
+                    allowed=allowed,
+                )
+            )
         try:
             given[key] = float(value)
         except ValueError:
-            raise DataError(f"--weight {item!r}: the weight of {key} must be a number") from None
+            raise DataError(
+                msg(
+                    "cli.weight_not_a_number",
+                    "--weight {item!r}: the weight of {component} must be a number",
+                    item=item,
+                    component=key,
+                )
+            ) from None
     return check_weights(given)
 
 
 def _usage_checked(args: argparse.Namespace) -> dict[str, float]:
     """The weights, after the option checks that make a usage error (exit code 2)."""
     if args.cost_unit is not None and args.cost_table is None:
-        raise DataError("--cost-unit needs --cost-table")
+        raise DataError(msg("cli.cost_unit_without_table", "--cost-unit needs --cost-table"))
     return _parse_weights(args.weight)
 
 

@@ -24,6 +24,7 @@ from geodata.hotspots import (
     hotspots,
     parse_day,
 )
+from geodata.messages import msg
 
 __all__ = ["CELLS_FILE", "add_hotspots", "run_hotspots"]
 
@@ -34,13 +35,32 @@ CELLS_FILE = "cells.geojson"
 def _checked(args: argparse.Namespace) -> dict[str, object]:
     """The filter of the options, or a :class:`DataError` (a usage error) naming the bad one."""
     if args.resolution is not None and not 0 <= args.resolution <= 15:
-        raise DataError(f"--resolution must be an integer from 0 to 15, got {args.resolution}")
+        raise DataError(
+            msg(
+                "cli_hotspots.bad_resolution",
+                "--resolution must be an integer from 0 to 15, got {resolution}",
+                resolution=args.resolution,
+            )
+        )
     if args.permutations < 1:
-        raise DataError(f"--permutations must be at least 1, got {args.permutations}")
+        raise DataError(
+            msg(
+                "cli_hotspots.bad_permutations",
+                "--permutations must be at least 1, got {permutations}",
+                permutations=args.permutations,
+            )
+        )
     since = parse_day(args.since, name="--since")
     until = parse_day(args.until, name="--until")
     if since is not None and until is not None and since > until:
-        raise DataError(f"--since {since.isoformat()} is after --until {until.isoformat()}")
+        raise DataError(
+            msg(
+                "cli_hotspots.window_reversed",
+                "--since {since} is after --until {until}",
+                since=since.isoformat(),
+                until=until.isoformat(),
+            )
+        )
     return {"since": since, "until": until, "categories": check_categories(args.category)}
 
 
@@ -113,9 +133,7 @@ def add_hotspots(sub: argparse._SubParsersAction, dataset_help: str) -> None:
     )
     cmd.add_argument("--since", metavar="YYYY-MM-DD", help="first day received (inclusive)")
     cmd.add_argument("--until", metavar="YYYY-MM-DD", help="last day received (inclusive)")
-    cmd.add_argument(
-        "--category", action="append", metavar="C", help="count only this category (repeatable)"
-    )
+    cmd.add_argument("--category", action="append", metavar="C", help="count only this category (repeatable)")
     cmd.add_argument(
         "--permutations",
         type=int,

@@ -18,6 +18,7 @@ from pathlib import Path
 from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset
 from geodata.errors import DataError
 from geodata.kpis import KpiReport, kpi_window, service_kpis
+from geodata.messages import msg
 from geodata.schema import CATEGORIES
 from geodata.underserved import DEFAULT_BACKLOG_DAYS
 
@@ -35,7 +36,14 @@ def _parse_day(option: str, text: str | None) -> dt.date | None:
             raise ValueError(text)
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise DataError(f"{option} {text!r} is not a date; expected YYYY-MM-DD, e.g. 2008-04-30") from None
+        raise DataError(
+            msg(
+                "cli_kpis.not_a_date",
+                "{option} {text!r} is not a date; expected YYYY-MM-DD, e.g. 2008-04-30",
+                option=option,
+                text=text,
+            )
+        ) from None
 
 
 def _summary_line(report: KpiReport, out: Path) -> str:
@@ -52,9 +60,22 @@ def _cmd_kpis(args: argparse.Namespace) -> int:
     try:
         since, until = _parse_day("--since", args.since), _parse_day("--until", args.until)
         if since is not None and until is not None and since > until:
-            raise DataError(f"--since {since.isoformat()} is after --until {until.isoformat()}")
+            raise DataError(
+                msg(
+                    "cli_kpis.window_reversed",
+                    "--since {since} is after --until {until}",
+                    since=since.isoformat(),
+                    until=until.isoformat(),
+                )
+            )
         if args.backlog_days < 0:
-            raise DataError(f"--backlog-days must be 0 or more; found {args.backlog_days}")
+            raise DataError(
+                msg(
+                    "cli_kpis.negative_backlog_days",
+                    "--backlog-days must be 0 or more; found {backlog_days}",
+                    backlog_days=args.backlog_days,
+                )
+            )
     except DataError as exc:
         print(f"atlas kpis: {exc}", file=sys.stderr)
         return EXIT_USAGE

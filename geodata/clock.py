@@ -14,6 +14,7 @@ import os
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from geodata.errors import DataError
+from geodata.messages import msg
 
 __all__ = ["DEFAULT_TIMEZONE", "TIMEZONE_ENV", "city_now", "city_timezone"]
 
@@ -33,7 +34,13 @@ def city_timezone(name: str | None = None) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise DataError(f"unknown time zone {name!r}; expected an IANA name such as Asia/Shanghai") from exc
+        raise DataError(
+            msg(
+                "clock.unknown_timezone",
+                "unknown time zone {name!r}; expected an IANA name such as Asia/Shanghai",
+                name=name,
+            )
+        ) from exc
 
 
 def city_now(tz: ZoneInfo | str | None = None) -> dt.datetime:

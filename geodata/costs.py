@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from geodata.errors import DataError
+from geodata.messages import Message, msg
 from geodata.tables import SHOWN as _SHOWN
 from geodata.tables import problem_line as _line
 from geodata.tables import quoted as _quoted
@@ -59,40 +60,66 @@ _UNIT_ALIASES: dict[str, str] = {
     "minutes": "min",
     "分钟": "min",
 }
+_COST_TABLE = msg("costs.cost_table", "cost table")
+"""How a table read from no file is named in messages."""
+_STATION_EXPECTED = msg("costs.station_expected", "the station_id of a station of the dataset")
+"""What a destination id must be, by default."""
 # --------------------------------------------------------------------------- checks
 
 
-def _id_problems(source: str, rows: np.ndarray, column: str, ids: np.ndarray) -> list[str]:
+def _id_problems(source: str | Message, rows: np.ndarray, column: str, ids: np.ndarray) -> list[str]:
     """Empty ids in one id column."""
     empty = ids == ""
     if not empty.any():
         return []
-    return [_line(source, rows[empty], repr(column), "an id", "an empty cell")]
+    return [
+        _line(
+            source,
+            rows[empty],
+            repr(column),
+            msg("costs.expected_id", "an id"),
+            msg("costs.empty_cell", "an empty cell"),
+        )
+    ]
 
 
-def _cost_problems(source: str, rows: np.ndarray, raw: np.ndarray, cost: np.ndarray) -> list[str]:
+def _cost_problems(source: str | Message, rows: np.ndarray, raw: np.ndarray, cost: np.ndarray) -> list[str]:
     """Costs that are not finite numbers ``>= 0`` (``raw`` as written, ``cost`` as parsed)."""
     with np.errstate(invalid="ignore"):
         bad = ~(np.isfinite(cost) & (cost >= 0))
     if not bad.any():
         return []
-    return [_line(source, rows[bad], "'cost'", "a number >= 0", _quoted(raw[bad]))]
+    return [
+        _line(source, rows[bad], "'cost'", msg("costs.expected_cost", "a number >= 0"), _quoted(raw[bad]))
+    ]
 
 
 def _duplicate_problems(
-    source: str, rows: np.ndarray, origin: np.ndarray, destination: np.ndarray
+    source: str | Message, rows: np.ndarray, origin: np.ndarray, destination: np.ndarray
 ) -> list[str]:
     """Rows repeating an ``(origin_id, destination_id)`` pair of an earlier row."""
     repeated = pd.DataFrame({"o": origin, "d": destination}).duplicated(keep="first").to_numpy()
     if not repeated.any():
         return []
     pairs = pd.unique(pd.Series(origin[repeated]) + " -> " + pd.Series(destination[repeated]))
-    got = ", ".join(pairs[:_SHOWN]) + ("…" if len(pairs) > _SHOWN else "") + " again"
-    return [_line(source, rows[repeated], "'origin_id' and 'destination_id'", "each pair once", got)]
+    got = msg(
+        "costs.pairs_again",
+        "{pairs} again",
+        pairs=", ".join(pairs[:_SHOWN]) + ("…" if len(pairs) > _SHOWN else ""),
+    )
+    return [
+        _line(
+            source,
+            rows[repeated],
+            msg("costs.pair_columns", "'origin_id' and 'destination_id'"),
+            msg("costs.each_pair_once", "each pair once"),
+            got,
+        )
+    ]
 
 
 def _value_problems(
-    source: str,
+    source: str | Message,
     rows: np.ndarray,
     origin: np.ndarray,
     destination: np.ndarray,
@@ -150,7 +177,7 @@ class CostTable:
     destination_id: np.ndarray
     cost: np.ndarray
     unit: str = "m"
-    source: str = "cost table"
+    source: str | Message = _COST_TABLE
     first_row: int = 2
 
     def __post_init__(self) -> None:
@@ -159,11 +186,26 @@ class CostTable:
         cost = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(dtype=float)
         if not (len(origin) == len(destination) == len(cost)):
             raise DataError(
-                f"{self.source}: origin_id, destination_id and cost differ in length "
-                f"({len(origin)}, {len(destination)}, {len(cost)})"
+                msg(
+                    "costs.lengths_differ",
+                    "{source}: origin_id, destination_id and cost differ in length "
+                    "({origins}, {destinations}, {costs})",
+                    source=self.source,
+                    origins=len(origin),
+                    destinations=len(destination),
+                    costs=len(cost),
+                )
             )
         if self.unit not in COST_UNITS:
-            raise DataError(f"{self.source}: unit must be one of {', '.join(COST_UNITS)}, got {self.unit!r}")
+            raise DataError(
+                msg(
+                    "costs.bad_table_unit",
+                    "{source}: unit must be one of {allowed}, got {unit!r}",
+                    source=self.source,
+                    allowed=", ".join(COST_UNITS),
+                    unit=self.unit,
+                )
+            )
         rows = np.arange(len(cost), dtype=np.int64) + self.first_row
         _raise(_value_problems(self.source, rows, origin, destination, raw, cost))
         object.__setattr__(self, "origin_id", origin)
@@ -198,7 +240,9 @@ class CostTable:
             self.destination_id[keep],
             self.cost[keep],
             unit=self.unit,
-            source=f"{self.source} (rows to the given destinations)",
+            source=msg(
+                "costs.subset_source", "{source} (rows to the given destinations)", source=self.source
+            ),
         )
 
     @property
@@ -208,7 +252,12 @@ class CostTable:
 
     @classmethod
     def from_frame(
-        cls, frame: pd.DataFrame, *, unit: str | None = None, source: str = "cost table", first_row: int = 2
+        cls,
+        frame: pd.DataFrame,
+        *,
+        unit: str | None = None,
+        source: str | Message = _COST_TABLE,
+        first_row: int = 2,
     ) -> CostTable:
         """A cost table from a frame with ``origin_id, destination_id, cost`` and optional ``unit`` columns.
 
@@ -240,8 +289,15 @@ class CostTable:
             unknown or inconsistent unit, a repeated pair.
         """
         if unit is not None and unit not in COST_UNITS:
-            raise DataError(f"cost unit must be one of {', '.join(COST_UNITS)}, got {unit!r}")
-        found = ", ".join(repr(str(column)) for column in frame.columns) or "none"
+            raise DataError(
+                msg(
+                    "costs.bad_unit",
+                    "cost unit must be one of {allowed}, got {unit!r}",
+                    allowed=", ".join(COST_UNITS),
+                    unit=unit,
+                )
+            )
+        found = ", ".join(repr(str(column)) for column in frame.columns) or msg("costs.no_columns", "none")
         frame = _canonical_columns(frame)
         _raise(_column_problems(frame, found, source))
         rows = np.arange(len(frame), dtype=np.int64) + first_row
@@ -257,7 +313,7 @@ class CostTable:
         origin_ids: npt.ArrayLike,
         destination_ids: npt.ArrayLike,
         *,
-        destinations: str = "the station_id of a station of the dataset",
+        destinations: str | Message = _STATION_EXPECTED,
     ) -> sp.csr_matrix:
         """The costs as a sparse (origins x destinations) matrix in the order of the given ids.
 
@@ -290,7 +346,12 @@ class CostTable:
         i, j = origins.get_indexer(self.origin_id), targets.get_indexer(self.destination_id)
         lines = []
         for column, ids, found, what in (
-            ("origin_id", self.origin_id, i, "the area_id of a community of the dataset"),
+            (
+                "origin_id",
+                self.origin_id,
+                i,
+                msg("costs.area_expected", "the area_id of a community of the dataset"),
+            ),
             ("destination_id", self.destination_id, j, destinations),
         ):
             unknown = found < 0
@@ -330,17 +391,25 @@ def _canonical_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns=renamed)[list(renamed.values())]
 
 
-def _column_problems(frame: pd.DataFrame, found: str, source: str) -> list[str]:
+def _column_problems(frame: pd.DataFrame, found: str | Message, source: str | Message) -> list[str]:
     """One line per missing required column (``found``: the file's own header, as text)."""
     header = np.array([1])
     return [
-        _line(source, header, repr(name), f"a column named {name!r}", f"columns {found}")
+        _line(
+            source,
+            header,
+            repr(name),
+            msg("costs.column_named", "a column named {name!r}", name=name),
+            msg("costs.found_columns", "columns {found}", found=found),
+        )
         for name in COST_COLUMNS
         if name not in frame.columns
     ]
 
 
-def _unit(frame: pd.DataFrame, rows: np.ndarray, unit: str | None, source: str) -> tuple[str, list[str]]:
+def _unit(
+    frame: pd.DataFrame, rows: np.ndarray, unit: str | None, source: str | Message
+) -> tuple[str, list[str]]:
     """The table's unit and the problems of its ``unit`` column (unknown names, mixed units)."""
     if "unit" not in frame.columns:
         return unit or "m", []
@@ -350,15 +419,27 @@ def _unit(frame: pd.DataFrame, rows: np.ndarray, unit: str | None, source: str) 
     unknown = stated & pd.isna(code)
     lines = []
     if unknown.any():
-        lines.append(_line(source, rows[unknown], "'unit'", "'m' or 'min'", _quoted(raw[unknown])))
+        lines.append(
+            _line(
+                source,
+                rows[unknown],
+                "'unit'",
+                msg("costs.unit_names", "'m' or 'min'"),
+                _quoted(raw[unknown]),
+            )
+        )
     known = np.flatnonzero(stated & ~unknown)
     if len(known) == 0:
         return unit or "m", lines
     want = unit or code[known[0]]
     other = known[code[known] != want]
     if len(other):
-        basis = "the unit given" if unit else f"like row {rows[known[0]]}"
-        lines.append(_line(source, rows[other], "'unit'", f"{want!r} ({basis})", _quoted(raw[other])))
+        expected = (
+            msg("costs.unit_as_given", "{unit!r} (the unit given)", unit=want)
+            if unit
+            else msg("costs.unit_like_row", "{unit!r} (like row {row})", unit=want, row=rows[known[0]])
+        )
+        lines.append(_line(source, rows[other], "'unit'", expected, _quoted(raw[other])))
     return want, lines
 
 
@@ -439,11 +520,15 @@ def read_cost_table(path: str | Path, *, unit: str | None = None) -> CostTable:
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path.name}: file not found ({path})")
+        raise DataError(
+            msg("costs.file_not_found", "{file}: file not found ({path})", file=path.name, path=path)
+        )
     try:
-        frame = read_table(path, "a cost table")
+        frame = read_table(path, msg("costs.a_cost_table", "a cost table"))
     except DataError:
         raise
     except Exception as exc:  # each reader raises its own types; name the file, keep the cause
-        raise DataError(f"{path.name}: cannot be read: {exc}") from exc
+        raise DataError(
+            msg("costs.unreadable", "{file}: cannot be read: {reason}", file=path.name, reason=str(exc))
+        ) from exc
     return CostTable.from_frame(frame, unit=unit, source=path.name, first_row=2)

@@ -46,6 +46,7 @@ from geodata.circles import VoronoiPieces, covered_area, covered_area_at, vorono
 from geodata.costs import UNIT_NAMES, CostTable, row_min, within_reach_matrix
 from geodata.crs import metric_crs
 from geodata.errors import DataError
+from geodata.messages import msg
 from geodata.schema import Dataset
 
 __all__ = [
@@ -107,7 +108,13 @@ def _area_index(areas: gpd.GeoDataFrame) -> pd.Index:
 def require_stations(dataset: Dataset) -> gpd.GeoDataFrame:
     """The stations layer, or a :class:`DataError` saying the analysis needs one."""
     if dataset.stations is None:
-        raise DataError(f"dataset {dataset.name!r} has no stations layer; coverage needs one")
+        raise DataError(
+            msg(
+                "coverage.no_stations_layer",
+                "dataset {dataset!r} has no stations layer; coverage needs one",
+                dataset=dataset.name,
+            )
+        )
     return dataset.stations
 
 
@@ -115,7 +122,31 @@ def _check_reach(unit: str = "m", **reaches: float) -> None:
     """Raise one :class:`DataError` naming every reach that is not a positive finite number."""
     bad = [f"{name}={value!r}" for name, value in reaches.items() if not (np.isfinite(value) and value > 0)]
     if bad:
-        raise DataError(f"reach must be a positive number of {UNIT_NAMES[unit]}: {', '.join(bad)}")
+        listed = ", ".join(bad)
+        if unit == "min":
+            raise DataError(
+                msg(
+                    "coverage.bad_reach_minutes",
+                    "reach must be a positive number of minutes: {bad}",
+                    bad=listed,
+                )
+            )
+        if unit == "m":
+            raise DataError(
+                msg(
+                    "coverage.bad_reach_metres",
+                    "reach must be a positive number of metres: {bad}",
+                    bad=listed,
+                )
+            )
+        raise DataError(
+            msg(
+                "coverage.bad_reach_unit",
+                "reach must be a positive number of {unit}: {bad}",
+                unit=UNIT_NAMES[unit],
+                bad=listed,
+            )
+        )
 
 
 def _centres(polygons: np.ndarray) -> np.ndarray:
@@ -337,7 +368,12 @@ def _prepared(dataset: Dataset, prepared: PreparedCoverage | None) -> PreparedCo
     ids = community_rows(dataset.areas)
     if len(prepared.area_ids) != len(ids):
         raise DataError(
-            f"the coverage was prepared for {len(prepared.area_ids)} communities; the dataset has {len(ids)}"
+            msg(
+                "coverage.prepared_mismatch",
+                "the coverage was prepared for {prepared} communities; the dataset has {found}",
+                prepared=len(prepared.area_ids),
+                found=len(ids),
+            )
         )
     return prepared
 
@@ -514,7 +550,7 @@ def two_step_fca(
     supply = np.asarray(supply, dtype=float)
     reach = np.broadcast_to(np.asarray(reach_m, dtype=float), (len(demand_xy),))
     if len(reach) and not (np.all(np.isfinite(reach)) and np.all(reach >= 0)):
-        raise DataError("reach_m must be non-negative and finite")
+        raise DataError(msg("coverage.bad_reach_m", "reach_m must be non-negative and finite"))
     return _two_step_fca_sparse(catchment(demand_xy, supply_xy, reach), demand, supply)
 
 

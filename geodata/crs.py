@@ -18,6 +18,7 @@ import pyproj
 import shapely
 
 from geodata.errors import DataError
+from geodata.messages import msg
 
 __all__ = [
     "GCJ02",
@@ -160,8 +161,12 @@ def resolve_crs(crs: object) -> pyproj.CRS | str:
         return pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError as exc:
         raise DataError(
-            f"unknown CRS {crs!r}: expected an EPSG code such as 'EPSG:4326', "
-            f"a PROJ/WKT definition, or 'GCJ-02'"
+            msg(
+                "crs.unknown",
+                "unknown CRS {crs!r}: expected an EPSG code such as 'EPSG:4326', "
+                "a PROJ/WKT definition, or 'GCJ-02'",
+                crs=crs,
+            )
         ) from exc
 
 

@@ -35,6 +35,7 @@ from geodata.coverage import (
     reach_by_kind,
 )
 from geodata.errors import DataError
+from geodata.messages import msg
 from geodata.schema import Dataset
 from geodata.underserved import case_community_rows, in_window
 
@@ -133,7 +134,11 @@ def _count_column(communities, what: str) -> np.ndarray:
         return np.nan_to_num(community_population(communities), nan=0.0)
     if "vulnerable_households" not in communities.columns:
         raise DataError(
-            "the areas layer has no 'vulnerable_households' column; cannot weight by vulnerable households"
+            msg(
+                "demand.no_vulnerable_households",
+                "the areas layer has no 'vulnerable_households' column; "
+                "cannot weight by vulnerable households",
+            )
         )
     return (
         pd.to_numeric(communities["vulnerable_households"], errors="coerce").fillna(0).to_numpy(dtype=float)
@@ -150,7 +155,13 @@ def recent_cases(dataset: Dataset, window_days: int, today: dt.date | None = Non
     """
     cases = dataset.cases
     if cases is None or len(cases) == 0:
-        raise DataError(f"dataset {dataset.name!r} has no cases; cannot weight by cases")
+        raise DataError(
+            msg(
+                "demand.no_cases",
+                "dataset {dataset!r} has no cases; cannot weight by cases",
+                dataset=dataset.name,
+            )
+        )
     return cases[in_window(cases, today or dataset.today(), window_days)]
 
 
@@ -248,11 +259,24 @@ def demand_points(
         If ``what`` is unknown, or the data it needs is missing.
     """
     if what not in DEMAND_WEIGHTS:
-        raise DataError(f"demand weight must be one of {', '.join(DEMAND_WEIGHTS)}; got {what!r}")
+        raise DataError(
+            msg(
+                "demand.unknown_weight",
+                "demand weight must be one of {allowed}; got {what!r}",
+                allowed=", ".join(DEMAND_WEIGHTS),
+                what=what,
+            )
+        )
     crs = analysis_crs(dataset.areas)
     reach = (float(urban_reach_m), float(rural_reach_m))
     if what == "cases":
         return _case_points(dataset, reach, crs, window_days, today)
     if not (np.isfinite(grid_per_reach) and grid_per_reach > 0):
-        raise DataError(f"grid_per_reach must be a positive number, got {grid_per_reach!r}")
+        raise DataError(
+            msg(
+                "demand.bad_grid_per_reach",
+                "grid_per_reach must be a positive number, got {grid_per_reach!r}",
+                grid_per_reach=grid_per_reach,
+            )
+        )
     return _spread(dataset, what, reach, crs, float(grid_per_reach))

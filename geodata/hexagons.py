@@ -25,6 +25,7 @@ import h3
 import shapely
 
 from geodata.errors import DataError
+from geodata.messages import msg
 from geodata.schema import WGS84
 
 __all__ = [
@@ -153,7 +154,14 @@ def parse_cells(ids: Sequence[str] | np.ndarray) -> np.ndarray:
     values = np.asarray(ids, dtype=object)
     if len(values) == 0:
         return np.empty(0, dtype=np.uint64)
-    bad = DataError(f"not valid H3 cell ids: {', '.join(map(repr, values[:3]))}{' ...' * (len(values) > 3)}")
+    bad = DataError(
+        msg(
+            "hexagons.bad_cell_ids",
+            "not valid H3 cell ids: {ids}{more}",
+            ids=", ".join(map(repr, values[:3])),
+            more=" ..." * (len(values) > 3),
+        )
+    )
     try:
         cells = np.asarray(h3ronpy.cells_parse(values), dtype=np.uint64)
     except (ValueError, TypeError):
@@ -185,12 +193,32 @@ def hexagon_polygons(cells: Sequence[str]) -> np.ndarray:
 
 def _check(points: gpd.GeoDataFrame, resolution: int, by: str | None) -> None:
     if not 0 <= int(resolution) <= 15:
-        raise DataError(f"resolution must be an integer from 0 to 15, got {resolution!r}")
+        raise DataError(
+            msg(
+                "hexagons.bad_resolution",
+                "resolution must be an integer from 0 to 15, got {resolution!r}",
+                resolution=resolution,
+            )
+        )
     if by is not None and by not in points.columns:
         columns = ", ".join(map(str, points.columns))
-        raise DataError(f"by={by!r} is not a column of the points; columns: {columns}")
+        raise DataError(
+            msg(
+                "hexagons.unknown_by",
+                "by={by!r} is not a column of the points; columns: {columns}",
+                by=by,
+                columns=columns,
+            )
+        )
     if points.crs is not None and not points.crs.equals(WGS84, ignore_axis_order=True):
-        raise DataError(f"points must be in WGS84 ({WGS84}), got {points.crs.to_string()}")
+        raise DataError(
+            msg(
+                "hexagons.not_wgs84",
+                "points must be in WGS84 ({wgs84}), got {crs}",
+                wgs84=WGS84,
+                crs=points.crs.to_string(),
+            )
+        )
 
 
 def count_in_hexagons(
@@ -229,9 +257,7 @@ def count_in_hexagons(
     counts["count"] = counts["count"].astype("int64")
     geometry = hexagon_polygons(counts[HEX_ID].tolist()) if len(counts) else []
     out = gpd.GeoDataFrame(counts, geometry=list(geometry), crs=WGS84)
-    out.attrs.update(
-        resolution=int(resolution), located=int(usable.sum()), unlocated=int((~usable).sum())
-    )
+    out.attrs.update(resolution=int(resolution), located=int(usable.sum()), unlocated=int((~usable).sum()))
     return out
 
 
@@ -239,7 +265,13 @@ def _extent_km2(bounds: Sequence[float]) -> float:
     """Approximate area of a lon/lat bounding box in square kilometres."""
     minx, miny, maxx, maxy = (float(b) for b in bounds)
     if not all(map(math.isfinite, (minx, miny, maxx, maxy))) or maxx < minx or maxy < miny:
-        raise DataError(f"bounds must be finite (minx, miny, maxx, maxy) in degrees, got {tuple(bounds)!r}")
+        raise DataError(
+            msg(
+                "hexagons.bad_bounds",
+                "bounds must be finite (minx, miny, maxx, maxy) in degrees, got {bounds!r}",
+                bounds=tuple(bounds),
+            )
+        )
     mid_lat = math.radians((miny + maxy) / 2.0)
     width_km = (maxx - minx) * _KM_PER_DEG_LAT * max(math.cos(mid_lat), 1e-6)
     height_km = (maxy - miny) * _KM_PER_DEG_LAT

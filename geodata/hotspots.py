@@ -78,6 +78,7 @@ from geodata.hexagons import (
     point_coordinates,
     resolution_for_extent,
 )
+from geodata.messages import Message, msg
 from geodata.schema import CATEGORIES, STATUSES, WGS84, Dataset
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -151,7 +152,6 @@ Choice = str | Sequence[str] | None
 _NOT_SIGNIFICANT = "not_significant"
 _BLOCK_ELEMENTS = 1 << 18
 """Replicates x cells per block of the permutation test: a few hundred kilobytes, cache-sized."""
-_DATE_FORMAT = "YYYY-MM-DD, e.g. 2008-01-31"
 
 
 # --------------------------------------------------------------------------- checks
@@ -188,7 +188,14 @@ def parse_day(value: DayLike, *, name: str = "date") -> dt.date | None:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise DataError(f"{name}={value!r} is not a date; expected {_DATE_FORMAT}")
+    raise DataError(
+        msg(
+            "hotspots.not_a_date",
+            "{name}={value!r} is not a date; expected YYYY-MM-DD, e.g. 2008-01-31",
+            name=name,
+            value=value,
+        )
+    )
 
 
 def _choices(values: Choice, allowed: Sequence[str], what: str) -> tuple[str, ...] | None:
@@ -198,9 +205,40 @@ def _choices(values: Choice, allowed: Sequence[str], what: str) -> tuple[str, ..
     chosen = (values,) if isinstance(values, str) else tuple(values)
     unknown = sorted(set(chosen) - set(allowed), key=str)
     if unknown:
-        listed = ", ".join(map(repr, unknown))
-        raise DataError(f"unknown {what} {listed}; expected any of: {', '.join(map(str, allowed))}")
+        raise DataError(_unknown_choice(what, ", ".join(map(repr, unknown)), ", ".join(map(str, allowed))))
     return chosen
+
+
+def _unknown_choice(what: str, listed: str, allowed: str) -> Message:
+    """The message of :func:`_choices` for unknown values of ``what``."""
+    if what == "category":
+        return msg(
+            "hotspots.unknown_category",
+            "unknown category {listed}; expected any of: {allowed}",
+            listed=listed,
+            allowed=allowed,
+        )
+    if what == "status":
+        return msg(
+            "hotspots.unknown_status",
+            "unknown status {listed}; expected any of: {allowed}",
+            listed=listed,
+            allowed=allowed,
+        )
+    if what == "district":
+        return msg(
+            "hotspots.unknown_district",
+            "unknown district {listed}; expected any of: {allowed}",
+            listed=listed,
+            allowed=allowed,
+        )
+    return msg(
+        "hotspots.unknown_value",
+        "unknown {what} {listed}; expected any of: {allowed}",
+        what=what,
+        listed=listed,
+        allowed=allowed,
+    )
 
 
 def check_categories(categories: Choice) -> tuple[str, ...] | None:
@@ -227,14 +265,27 @@ def check_categories(categories: Choice) -> tuple[str, ...] | None:
 def _window(since: DayLike, until: DayLike) -> tuple[dt.date | None, dt.date | None]:
     first, last = parse_day(since, name="since"), parse_day(until, name="until")
     if first is not None and last is not None and first > last:
-        raise DataError(f"since={first.isoformat()} is after until={last.isoformat()}")
+        raise DataError(
+            msg(
+                "hotspots.window_reversed",
+                "since={since} is after until={until}",
+                since=first.isoformat(),
+                until=last.isoformat(),
+            )
+        )
     return first, last
 
 
 def _check_resolution(resolution: int) -> int:
     whole = isinstance(resolution, int | np.integer) and not isinstance(resolution, bool)
     if not whole or not 0 <= resolution <= 15:
-        raise DataError(f"resolution must be an integer from 0 to 15, got {resolution!r}")
+        raise DataError(
+            msg(
+                "hotspots.bad_resolution",
+                "resolution must be an integer from 0 to 15, got {resolution!r}",
+                resolution=resolution,
+            )
+        )
     return int(resolution)
 
 
@@ -294,9 +345,22 @@ class CaseCells:
 def _require_cases(dataset: Dataset) -> gpd.GeoDataFrame:
     cases = dataset.cases
     if cases is None:
-        raise DataError(f"dataset {dataset.name!r} has no cases layer: there are no cases to count")
+        raise DataError(
+            msg(
+                "hotspots.no_cases_layer",
+                "dataset {dataset!r} has no cases layer: there are no cases to count",
+                dataset=dataset.name,
+            )
+        )
     if cases.crs is not None and not cases.crs.equals(WGS84, ignore_axis_order=True):
-        raise DataError(f"cases must be in WGS84 ({WGS84}), got {cases.crs.to_string()}")
+        raise DataError(
+            msg(
+                "hotspots.cases_not_wgs84",
+                "cases must be in WGS84 ({wgs84}), got {crs}",
+                wgs84=WGS84,
+                crs=cases.crs.to_string(),
+            )
+        )
     return cases
 
 
@@ -738,7 +802,7 @@ def permutation_p_values(
     _check_permutations(permutations, seed)
     given = np.asarray(counts, dtype=float)
     if not (np.isfinite(given) & (given >= 0) & (given == np.round(given))).all():
-        raise DataError("counts must be whole numbers of at least 0")
+        raise DataError(msg("hotspots.counts_not_whole", "counts must be whole numbers of at least 0"))
     values = given.astype(np.int64)
     matrix = sparse.csr_matrix(adjacency, dtype=np.int64)
     matrix.setdiag(0)
@@ -786,7 +850,7 @@ def benjamini_hochberg(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     """
     p = np.asarray(p_values, dtype=float)
     if p.size and not ((p >= 0) & (p <= 1)).all():
-        raise DataError("p-values must lie in [0, 1] (no NaN)")
+        raise DataError(msg("hotspots.bad_p_values", "p-values must lie in [0, 1] (no NaN)"))
     m = p.size
     order = np.argsort(p, kind="stable")
     scaled = p[order] * m / np.arange(1, m + 1)
@@ -802,7 +866,13 @@ def _class_label(kind: str, alpha: float) -> str:
 def _check_alpha_levels(alpha_levels: Sequence[float]) -> tuple[float, ...]:
     levels = tuple(sorted({float(a) for a in alpha_levels}))
     if not levels or not all(0 < a < 1 for a in levels):
-        raise DataError(f"alpha_levels must be significance levels between 0 and 1, got {alpha_levels!r}")
+        raise DataError(
+            msg(
+                "hotspots.bad_alpha_levels",
+                "alpha_levels must be significance levels between 0 and 1, got {alpha_levels!r}",
+                alpha_levels=alpha_levels,
+            )
+        )
     return levels
 
 
@@ -842,22 +912,36 @@ def _check_counts(counts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The cells (``uint64``) and counts of a :func:`count_cells` frame, checked."""
     missing = [c for c in ("h3", "cases") if c not in counts.columns]
     if missing:
-        raise DataError(f"counts need the columns h3 and cases; missing: {', '.join(missing)}")
+        raise DataError(
+            msg(
+                "hotspots.counts_missing_columns",
+                "counts need the columns h3 and cases; missing: {missing}",
+                missing=", ".join(missing),
+            )
+        )
     ints = parse_cells(counts["h3"].to_numpy(dtype=object))
     cases = pd.to_numeric(counts["cases"], errors="coerce").to_numpy(dtype=float)
     if not (np.isfinite(cases) & (cases >= 0) & (cases == np.round(cases))).all():
-        raise DataError("cases must be whole numbers of at least 0")
+        raise DataError(msg("hotspots.cases_not_whole", "cases must be whole numbers of at least 0"))
     if len(ints) and len(np.unique(np.asarray(h3ronpy.cells_resolution(ints)))) > 1:
-        raise DataError("counts mix cells of several H3 resolutions")
+        raise DataError(msg("hotspots.mixed_resolutions", "counts mix cells of several H3 resolutions"))
     if len(np.unique(ints)) < len(ints):
-        raise DataError("counts list a cell more than once")
+        raise DataError(msg("hotspots.duplicate_cells", "counts list a cell more than once"))
     return ints, cases.astype(np.int64)
 
 
 def _check_permutations(permutations: int, seed: int) -> None:
     for name, value, least in (("permutations", permutations, 1), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-            raise DataError(f"{name} must be a whole number of at least {least}, got {value!r}")
+            raise DataError(
+                msg(
+                    "hotspots.too_small",
+                    "{name} must be a whole number of at least {least}, got {value!r}",
+                    name=name,
+                    least=least,
+                    value=value,
+                )
+            )
 
 
 def hotspots(
@@ -1043,7 +1127,14 @@ def _baseline_window(window: tuple[dt.date, dt.date], baseline: str) -> tuple[dt
     if baseline == "year":
         year = pd.DateOffset(years=1)
         return (pd.Timestamp(first) - year).date(), (pd.Timestamp(last) - year).date()
-    raise DataError(f"baseline={baseline!r}; expected one of: {', '.join(BASELINES)}")
+    raise DataError(
+        msg(
+            "hotspots.unknown_baseline",
+            "baseline={baseline!r}; expected one of: {allowed}",
+            baseline=baseline,
+            allowed=", ".join(BASELINES),
+        )
+    )
 
 
 def _check_covered(cells: CaseCells, before: tuple[dt.date, dt.date]) -> None:
@@ -1052,8 +1143,14 @@ def _check_covered(cells: CaseCells, before: tuple[dt.date, dt.date]) -> None:
     if len(days) and np.datetime64(before[0], "D") < days.min():
         first = pd.Timestamp(days.min()).date().isoformat()
         raise DataError(
-            f"the baseline window {before[0].isoformat()}..{before[1].isoformat()} starts before the "
-            f"first case ({first}); choose a later window or another baseline"
+            msg(
+                "hotspots.baseline_before_data",
+                "the baseline window {start}..{end} starts before the first case ({first}); "
+                "choose a later window or another baseline",
+                start=before[0].isoformat(),
+                end=before[1].isoformat(),
+                first=first,
+            )
         )
 
 
@@ -1100,9 +1197,11 @@ def compare_periods(
     """
     first, last = _window(since, until)
     if first is None or last is None:
-        raise DataError("compare_periods needs both since and until")
+        raise DataError(msg("hotspots.open_window", "compare_periods needs both since and until"))
     if not 0 < alpha < 1:
-        raise DataError(f"alpha must lie between 0 and 1, got {alpha!r}")
+        raise DataError(
+            msg("hotspots.bad_alpha", "alpha must lie between 0 and 1, got {alpha!r}", alpha=alpha)
+        )
     before = _baseline_window((first, last), baseline)
     _check_covered(cells, before)
     chosen = case_mask(cells, categories=categories, statuses=statuses, districts=districts)

@@ -80,6 +80,7 @@ import geopandas as gpd
 import shapely
 
 from geodata.errors import DataError
+from geodata.messages import msg
 from geodata.schema import CATEGORIES, LEVELS_RESOLVED, Dataset
 from geodata.underserved import BACKLOG_STATUSES, DEFAULT_BACKLOG_DAYS, DEFAULT_WINDOW_DAYS, assign_cases
 
@@ -193,9 +194,7 @@ class KpiWindow:
     def year_ago(self) -> KpiWindow:
         """The same calendar dates a year earlier (29 February becomes the 28th)."""
         shift = pd.DateOffset(years=1)
-        return KpiWindow(
-            (pd.Timestamp(self.since) - shift).date(), (pd.Timestamp(self.until) - shift).date()
-        )
+        return KpiWindow((pd.Timestamp(self.since) - shift).date(), (pd.Timestamp(self.until) - shift).date())
 
     def to_dict(self) -> dict[str, object]:
         """``{"since": "YYYY-MM-DD", "until": ..., "days": n}``."""
@@ -209,12 +208,10 @@ def _as_date(value: object, name: str) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    raise DataError(f"{name} must be a date; found {value!r}")
+    raise DataError(msg("kpis.not_a_date", "{name} must be a date; found {value!r}", name=name, value=value))
 
 
-def kpi_window(
-    dataset: Dataset, *, since: dt.date | None = None, until: dt.date | None = None
-) -> KpiWindow:
+def kpi_window(dataset: Dataset, *, since: dt.date | None = None, until: dt.date | None = None) -> KpiWindow:
     """The window of a KPI call: the given days, or the 90 days ending today.
 
     Parameters
@@ -237,7 +234,14 @@ def kpi_window(
     until = _as_date(until, "until") or dataset.today()
     since = _as_date(since, "since") or until - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)
     if since > until:
-        raise DataError(f"since {since.isoformat()} is after until {until.isoformat()}")
+        raise DataError(
+            msg(
+                "kpis.window_reversed",
+                "since {since} is after until {until}",
+                since=since.isoformat(),
+                until=until.isoformat(),
+            )
+        )
     return KpiWindow(since, until)
 
 
@@ -248,9 +252,22 @@ def _whole(value: object) -> bool:
 
 def _check_options(backlog_days: int, category: str | None) -> None:
     if not _whole(backlog_days):
-        raise DataError(f"backlog_days must be a non-negative whole number of days; found {backlog_days!r}")
+        raise DataError(
+            msg(
+                "kpis.bad_backlog_days",
+                "backlog_days must be a non-negative whole number of days; found {backlog_days!r}",
+                backlog_days=backlog_days,
+            )
+        )
     if category is not None and category not in CATEGORIES:
-        raise DataError(f"unknown category {category!r}; expected one of {', '.join(CATEGORIES)}")
+        raise DataError(
+            msg(
+                "kpis.unknown_category",
+                "unknown category {category!r}; expected one of {allowed}",
+                category=category,
+                allowed=", ".join(CATEGORIES),
+            )
+        )
 
 
 # --------------------------------------------------------------------------- units
@@ -588,7 +605,11 @@ def _compare_window(window: KpiWindow, compare: Compare) -> KpiWindow:
         if first is not None and last is not None and first <= last:
             return KpiWindow(first, last)
     raise DataError(
-        f"compare must be 'previous', 'year' or a (since, until) pair of dates; found {compare!r}"
+        msg(
+            "kpis.bad_compare",
+            "compare must be 'previous', 'year' or a (since, until) pair of dates; found {compare!r}",
+            compare=compare,
+        )
     )
 
 
@@ -634,9 +655,7 @@ def category_change(
     now = _category_counts(dataset, window, category)
     before = _category_counts(dataset, before_window, category)
     change, relative = _change(now, before)
-    frame = pd.DataFrame(
-        {"received": now, "before": before, "change": change, "relative_change": relative}
-    )
+    frame = pd.DataFrame({"received": now, "before": before, "change": change, "relative_change": relative})
     frame.attrs = {"window": window, "before_window": before_window}
     return frame
 
@@ -688,7 +707,14 @@ def category_breakdown(
     """
     _check_options(backlog_days, None)
     if level != "city" and level not in UNIT_LEVELS:
-        raise DataError(f"unknown level {level!r}; expected one of city, {', '.join(UNIT_LEVELS)}")
+        raise DataError(
+            msg(
+                "kpis.unknown_level",
+                "unknown level {level!r}; expected one of city, {levels}",
+                level=level,
+                levels=", ".join(UNIT_LEVELS),
+            )
+        )
     window = kpi_window(dataset, since=since, until=until)
     table = _case_table(dataset, window, backlog_days, None)
     if level == "city":
@@ -981,13 +1007,30 @@ def league_table(
     """
     missing = [name for name in ("received", by) if name not in kpis_frame.columns]
     if missing:
-        raise DataError(f"kpis_frame has no column {', '.join(map(repr, missing))}")
+        raise DataError(
+            msg(
+                "kpis.missing_columns",
+                "kpis_frame has no column {columns}",
+                columns=", ".join(map(repr, missing)),
+            )
+        )
     if not _whole(min_cases):
-        raise DataError(f"min_cases must be a non-negative whole number; found {min_cases!r}")
+        raise DataError(
+            msg(
+                "kpis.bad_min_cases",
+                "min_cases must be a non-negative whole number; found {min_cases!r}",
+                min_cases=min_cases,
+            )
+        )
     higher = HIGHER_IS_BETTER.get(by) if higher_is_better is None else higher_is_better
     if higher is None:
         raise DataError(
-            f"say whether a higher {by} is better (higher_is_better); known: {', '.join(HIGHER_IS_BETTER)}"
+            msg(
+                "kpis.unknown_direction",
+                "say whether a higher {by} is better (higher_is_better); known: {known}",
+                by=by,
+                known=", ".join(HIGHER_IS_BETTER),
+            )
         )
     out = kpis_frame.copy()
     enough = out["received"].to_numpy() >= min_cases

@@ -20,6 +20,7 @@ import shapely
 
 from geodata.errors import DataError, DatasetRejected
 from geodata.manifest import DatasetManifest, LayerSource, read_manifest
+from geodata.messages import Message, msg
 from geodata.read import read_raw
 from geodata.report import ValidationReport
 from geodata.schema import LAYER_NAMES, LAYERS, Dataset
@@ -42,7 +43,12 @@ class _Loaded:
         return (np.flatnonzero(mask) + self.first_row).tolist()
 
     def warn(
-        self, report: ValidationReport, code: str, message: str, mask: np.ndarray, column: str | None = None
+        self,
+        report: ValidationReport,
+        code: str,
+        message: Message,
+        mask: np.ndarray,
+        column: str | None = None,
     ) -> None:
         report.warn(
             code,
@@ -91,8 +97,18 @@ def resolve_source(source: str | Path, workdir: Path | None = None) -> Path:
             archive.extractall(target)
         return _dataset_root(target)
     if not path.exists():
-        raise DataError(f"dataset {str(source)!r} not found: expected a folder, a .zip or 'demo'")
-    raise DataError(f"dataset {str(source)!r} is neither a folder nor a .zip file")
+        raise DataError(
+            msg(
+                "load.not_found",
+                "dataset {source!r} not found: expected a folder, a .zip or 'demo'",
+                source=str(source),
+            )
+        )
+    raise DataError(
+        msg(
+            "load.not_a_dataset", "dataset {source!r} is neither a folder nor a .zip file", source=str(source)
+        )
+    )
 
 
 def _read_layer(manifest: DatasetManifest, name: str, report: ValidationReport) -> _Loaded | None:
@@ -102,17 +118,25 @@ def _read_layer(manifest: DatasetManifest, name: str, report: ValidationReport) 
             report.error(
                 "missing_file",
                 name,
-                "no areas layer: a dataset needs area polygons "
-                "(areas.gpkg, areas.geojson … or [areas].path in dataset.toml)",
+                msg(
+                    "load.no_areas",
+                    "no areas layer: a dataset needs area polygons "
+                    "(areas.gpkg, areas.geojson … or [areas].path in dataset.toml)",
+                ),
             )
         else:
-            report.warn("missing_layer", name, f"no {name} layer; analyses that need it say so", count=0)
+            report.warn(
+                "missing_layer",
+                name,
+                msg("load.no_layer", "no {layer} layer; analyses that need it say so", layer=name),
+                count=0,
+            )
         return None
     try:
         raw = read_raw(source, encoding=manifest.encoding)
     except DataError as exc:
         code = "missing_file" if not source.path.is_file() else "unreadable_file"
-        report.error(code, name, str(exc), file=source.file_label)
+        report.error(code, name, exc.message, file=source.file_label)
         return None
     frame = canonical_layer(LAYERS[name], source, raw, report, dataset_crs=manifest.crs)
     return None if frame is None else _Loaded(frame, source, raw.first_row)
@@ -154,7 +178,10 @@ def _place_points(layer: _Loaded, areas: gpd.GeoDataFrame | None, report: Valida
         layer.warn(
             report,
             "outside_areas",
-            "location lies outside every area; shown on the map but assigned to no area",
+            msg(
+                "load.outside_areas",
+                "location lies outside every area; shown on the map but assigned to no area",
+            ),
             outside,
         )
     if "area_id" in frame.columns:
@@ -165,7 +192,11 @@ def _place_points(layer: _Loaded, areas: gpd.GeoDataFrame | None, report: Valida
             layer.warn(
                 report,
                 "unknown_reference",
-                f"area_id {frame['area_id'][unknown].iloc[0]!r} is not an area of this dataset",
+                msg(
+                    "load.unknown_area",
+                    "area_id {value!r} is not an area of this dataset",
+                    value=frame["area_id"][unknown].iloc[0],
+                ),
                 unknown,
                 column="area_id",
             )
@@ -177,7 +208,10 @@ def _check_areas(layer: _Loaded, report: ValidationReport) -> None:
         report.warn(
             "missing_population",
             "areas",
-            "areas have no population; coverage is reported by area, not by population",
+            msg(
+                "load.missing_population",
+                "areas have no population; coverage is reported by area, not by population",
+            ),
             file=layer.source.file_label,
             column="population",
             count=len(frame),
@@ -188,7 +222,11 @@ def _check_areas(layer: _Loaded, report: ValidationReport) -> None:
         layer.warn(
             report,
             "unknown_reference",
-            f"parent_id {parent[dangling].iloc[0]!r} is not an area of this dataset",
+            msg(
+                "load.unknown_parent",
+                "parent_id {value!r} is not an area of this dataset",
+                value=parent[dangling].iloc[0],
+            ),
             dangling,
             column="parent_id",
         )
@@ -203,7 +241,7 @@ def _check_stations(layer: _Loaded, report: ValidationReport) -> None:
         layer.warn(
             report,
             "missing_staff",
-            "station has no staff figure (counted as 1) or 0 staff",
+            msg("load.missing_staff", "station has no staff figure (counted as 1) or 0 staff"),
             blank | zero,
             column="staff",
         )
@@ -220,7 +258,10 @@ def _check_cases(layer: _Loaded, stations: gpd.GeoDataFrame | None, report: Vali
         layer.warn(
             report,
             "resolved_before_received",
-            "resolved_at is earlier than received_at; kept, but excluded from resolution times",
+            msg(
+                "load.resolved_before_received",
+                "resolved_at is earlier than received_at; kept, but excluded from resolution times",
+            ),
             early,
             column="resolved_at",
         )
@@ -229,7 +270,9 @@ def _check_cases(layer: _Loaded, stations: gpd.GeoDataFrame | None, report: Vali
         layer.warn(
             report,
             "missing_location",
-            "case has no location; it counts in KPIs but is not drawn on the map",
+            msg(
+                "load.missing_location", "case has no location; it counts in KPIs but is not drawn on the map"
+            ),
             missing,
         )
     if stations is not None:
@@ -239,7 +282,11 @@ def _check_cases(layer: _Loaded, stations: gpd.GeoDataFrame | None, report: Vali
             layer.warn(
                 report,
                 "unknown_reference",
-                f"station_id {frame['station_id'][unknown].iloc[0]!r} is not a station of this dataset",
+                msg(
+                    "load.unknown_station",
+                    "station_id {value!r} is not a station of this dataset",
+                    value=frame["station_id"][unknown].iloc[0],
+                ),
                 unknown,
                 column="station_id",
             )
@@ -316,7 +363,7 @@ def validate_dataset(source: str | Path) -> ValidationReport:
         return _validate_folder(folder)[2]
     except DataError as exc:  # unreadable manifest or missing path: one dataset-level error
         report = ValidationReport()
-        report.error("missing_file" if "not found" in str(exc) else "unreadable_file", "dataset", str(exc))
+        report.error("missing_file" if "not found" in str(exc) else "unreadable_file", "dataset", exc.message)
         return report
 
 

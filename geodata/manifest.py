@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geodata.errors import DataError
+from geodata.messages import msg
 from geodata.schema import LAYER_NAMES
 
 __all__ = ["MANIFEST_NAME", "SUPPORTED_SUFFIXES", "DatasetManifest", "LayerSource", "read_manifest"]
@@ -95,7 +96,15 @@ def _str_map(raw: object, where: str) -> dict[str, str]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise DataError(f"{MANIFEST_NAME}: {where} must be a table of names, got {raw!r}")
+        raise DataError(
+            msg(
+                "manifest.not_a_name_table",
+                "{file}: {where} must be a table of names, got {value!r}",
+                file=MANIFEST_NAME,
+                where=where,
+                value=raw,
+            )
+        )
     return {str(k): str(v) for k, v in raw.items()}
 
 
@@ -107,21 +116,49 @@ def _as_of(raw: object) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(raw))
     except ValueError as exc:
-        raise DataError(f"{MANIFEST_NAME}: as_of {raw!r} is not a date; expected YYYY-MM-DD") from exc
+        raise DataError(
+            msg(
+                "manifest.bad_as_of",
+                "{file}: as_of {value!r} is not a date; expected YYYY-MM-DD",
+                file=MANIFEST_NAME,
+                value=raw,
+            )
+        ) from exc
 
 
 def _layer_source(folder: Path, layer: str, raw: Mapping) -> LayerSource:
     unknown = sorted(set(raw) - _LAYER_KEYS)
     if unknown:
         raise DataError(
-            f"{MANIFEST_NAME}: [{layer}] has unknown key(s) {', '.join(unknown)}; "
-            f"expected some of {', '.join(sorted(_LAYER_KEYS))}"
+            msg(
+                "manifest.unknown_layer_keys",
+                "{file}: [{layer}] has unknown key(s) {unknown}; expected some of {allowed}",
+                file=MANIFEST_NAME,
+                layer=layer,
+                unknown=", ".join(unknown),
+                allowed=", ".join(sorted(_LAYER_KEYS)),
+            )
         )
     if "path" not in raw:
-        raise DataError(f'{MANIFEST_NAME}: [{layer}] needs a path = "file" entry')
+        raise DataError(
+            msg(
+                "manifest.no_path",
+                '{file}: [{layer}] needs a path = "file" entry',
+                file=MANIFEST_NAME,
+                layer=layer,
+            )
+        )
     values = raw.get("values") or {}
     if not isinstance(values, Mapping):
-        raise DataError(f"{MANIFEST_NAME}: [{layer}].values must be a table, got {values!r}")
+        raise DataError(
+            msg(
+                "manifest.values_not_a_table",
+                "{file}: [{layer}].values must be a table, got {value!r}",
+                file=MANIFEST_NAME,
+                layer=layer,
+                value=values,
+            )
+        )
     return LayerSource(
         layer=layer,
         path=folder / str(raw["path"]),
@@ -180,12 +217,19 @@ def read_manifest(folder: Path) -> DatasetManifest:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise DataError(f"{path.name}: not valid TOML: {exc}") from exc
+            raise DataError(
+                msg("manifest.not_toml", "{file}: not valid TOML: {reason}", file=path.name, reason=str(exc))
+            ) from exc
         unknown = sorted(set(raw) - _TOP_KEYS)
         if unknown:
             raise DataError(
-                f"{MANIFEST_NAME}: unknown key(s) {', '.join(unknown)}; expected some of "
-                f"{', '.join(sorted(_TOP_KEYS))}"
+                msg(
+                    "manifest.unknown_keys",
+                    "{file}: unknown key(s) {unknown}; expected some of {allowed}",
+                    file=MANIFEST_NAME,
+                    unknown=", ".join(unknown),
+                    allowed=", ".join(sorted(_TOP_KEYS)),
+                )
             )
     layers: dict[str, LayerSource] = {}
     for layer in LAYER_NAMES:

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 from geodata.clock import DEFAULT_TIMEZONE, city_timezone
 from geodata.errors import DataError
+from geodata.messages import msg
 from geodata.report import ValidationReport
 from geodata.schema import CATEGORIES, CHANNELS, LEVELS_RESOLVED, SATISFACTION, STATUSES
 
@@ -618,11 +619,25 @@ def _dump_items(path: Path) -> list:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path}: not a readable JSON file ({exc})") from exc
+        raise DataError(
+            msg(
+                "open311.unreadable",
+                "{path}: not a readable JSON file ({reason})",
+                path=str(path),
+                reason=str(exc),
+            )
+        ) from exc
     if isinstance(data, Mapping) and isinstance(data.get("service_requests"), list):
         data = data["service_requests"]  # the JSON form of the XML root some servers send
     if not isinstance(data, list):
-        raise DataError(f"{path}: expected a JSON array of service requests, found {type(data).__name__}")
+        raise DataError(
+            msg(
+                "open311.not_an_array",
+                "{path}: expected a JSON array of service requests, found {found}",
+                path=str(path),
+                found=type(data).__name__,
+            )
+        )
     return data
 
 
@@ -704,7 +719,7 @@ def ingest_open311_dump(
         report.error(
             _problem_code(error),
             "cases",
-            f"item {index}: {error.message}",
+            msg("open311.bad_item", "item {index}: {reason}", index=index, reason=error.message),
             file=path.name,
             rows=[index + 1],
             column=error.field,

@@ -44,6 +44,7 @@ from geodata.coverage import (
     station_staff,
 )
 from geodata.errors import DataError, SolverError
+from geodata.messages import msg
 from geodata.schema import Dataset
 from geodata.siting import within_reach_matrix
 from geodata.solver import solve_model
@@ -121,7 +122,9 @@ def pair_on_arcs(
     upper = np.concatenate([households, capacity])
     first = solve_model(np.concatenate([np.zeros(k), np.ones(n)]), matrix, lower, upper, integer=True)
     if not first.feasible:
-        raise SolverError(f"the pairing could not be solved ({first.status})")
+        raise SolverError(
+            msg("pairing.not_solved_first", "the pairing could not be solved ({status})", status=first.status)
+        )
     least_unpaired = round(first.objective)
     # stage 2: the same flow with that many unpaired households at most, least total cost
     fixed = sp.vstack([matrix, sp.csr_matrix(np.concatenate([np.zeros(k), np.ones(n)]))])
@@ -133,7 +136,13 @@ def pair_on_arcs(
         integer=True,
     )
     if not second.feasible:
-        raise SolverError(f"the pairing could not be solved ({second.status})")
+        raise SolverError(
+            msg(
+                "pairing.not_solved_second",
+                "the pairing could not be solved ({status})",
+                status=second.status,
+            )
+        )
     values = np.round(second.values).astype(np.int64)
     return values[:k], values[k:], second.status
 
@@ -141,7 +150,7 @@ def pair_on_arcs(
 def _whole(values: pd.Series, what: str) -> np.ndarray:
     numbers = pd.to_numeric(values, errors="coerce").fillna(0).to_numpy(dtype=float)
     if (numbers < 0).any():
-        raise DataError(f"{what} must not be negative")
+        raise DataError(msg("pairing.negative", "{column} must not be negative", column=what))
     return np.floor(numbers + 1e-9)
 
 
@@ -205,10 +214,21 @@ def pair_households(
         stations, or a parameter is not a positive number.
     """
     if not (np.isfinite(capacity_per_staff) and capacity_per_staff > 0):
-        raise DataError(f"capacity per staff member must be a positive number; got {capacity_per_staff!r}")
+        raise DataError(
+            msg(
+                "pairing.bad_capacity",
+                "capacity per staff member must be a positive number; got {value!r}",
+                value=capacity_per_staff,
+            )
+        )
     communities = community_rows(dataset.areas)
     if "vulnerable_households" not in communities.columns:
-        raise DataError("the areas layer has no 'vulnerable_households' column; there is nothing to pair")
+        raise DataError(
+            msg(
+                "pairing.no_vulnerable_households",
+                "the areas layer has no 'vulnerable_households' column; there is nothing to pair",
+            )
+        )
     stations = require_stations(dataset)
     households = _whole(communities["vulnerable_households"], "vulnerable_households")
     capacity = np.floor(station_staff(stations) * capacity_per_staff + 1e-9)

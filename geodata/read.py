@@ -18,6 +18,7 @@ import pyproj
 
 from geodata.errors import DataError
 from geodata.manifest import LayerSource
+from geodata.messages import msg
 
 __all__ = ["RawTable", "detect_encoding", "read_raw"]
 
@@ -96,7 +97,15 @@ def _read_csv(path: Path, encoding: str | None) -> RawTable:
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise DataError(f"{path.name}: cannot be read as {encoding}: {exc}") from exc
+        raise DataError(
+            msg(
+                "read.bad_encoding",
+                "{file}: cannot be read as {encoding}: {reason}",
+                file=path.name,
+                encoding=encoding,
+                reason=str(exc),
+            )
+        ) from exc
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
     return RawTable(frame=frame, geometry=None, crs=None, first_row=2, encoding=encoding)
 
@@ -154,7 +163,7 @@ def read_raw(source: LayerSource, *, encoding: str | None = None) -> RawTable:
     """
     path = source.path
     if not path.is_file():
-        raise DataError(f"{path.name}: file not found")
+        raise DataError(msg("read.not_found", "{file}: file not found", file=path.name))
     encoding = source.encoding or encoding
     suffix = path.suffix.lower()
     try:
@@ -168,4 +177,8 @@ def read_raw(source: LayerSource, *, encoding: str | None = None) -> RawTable:
     except DataError:
         raise
     except Exception as exc:  # every reader raises its own types; name the file, keep the cause
-        raise DataError(f"{source.file_label}: cannot be read: {exc}") from exc
+        raise DataError(
+            msg(
+                "read.unreadable", "{file}: cannot be read: {reason}", file=source.file_label, reason=str(exc)
+            )
+        ) from exc

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from geodata.messages import Message, msg
+
 __all__ = ["ERROR_CODES", "WARNING_CODES", "Problem", "ValidationReport"]
 
 Severity = Literal["error", "warning"]
@@ -70,6 +72,9 @@ class Problem:
         How many rows the problem stands for.
     message
         Plain English: what was found and what was expected.
+    detail
+        The same message as a :class:`~geodata.messages.Message`, so the
+        dashboard can say it in Chinese.
     all_rows
         Every row number concerned (``row`` lists the first few), so that a
         caller can set exactly those rows aside, as ``atlas ingest`` does.
@@ -84,11 +89,13 @@ class Problem:
     count: int
     message: str
     all_rows: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    detail: Message | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        """A JSON-ready dictionary (``row`` as a list; ``all_rows`` left out)."""
+        """A JSON-ready dictionary (``row`` as a list; ``all_rows`` and ``detail`` left out)."""
         out = asdict(self)
         out.pop("all_rows")
+        out.pop("detail")
         out["row"] = list(self.row)
         return out
 
@@ -137,7 +144,7 @@ class ValidationReport:
         severity: Severity,
         code: str,
         layer: str,
-        message: str,
+        message: Message | str,
         *,
         file: str | None = None,
         rows: Iterable[int] = (),
@@ -158,16 +165,17 @@ class ValidationReport:
                 row=tuple(rows[:MAX_ROWS_LISTED]),
                 column=column,
                 count=count if count is not None else max(len(rows), 1),
-                message=message,
+                message=str(message),
                 all_rows=tuple(rows),
+                detail=message if isinstance(message, Message) else None,
             )
         )
 
-    def error(self, code: str, layer: str, message: str, **where) -> None:
+    def error(self, code: str, layer: str, message: Message | str, **where) -> None:
         """Record a problem that refuses the dataset."""
         self.add("error", code, layer, message, **where)
 
-    def warn(self, code: str, layer: str, message: str, **where) -> None:
+    def warn(self, code: str, layer: str, message: Message | str, **where) -> None:
         """Record a problem that lets the dataset load."""
         self.add("warning", code, layer, message, **where)
 
@@ -187,13 +195,23 @@ class ValidationReport:
             "counts": dict(self.counts),
         }
 
+    def summary(self) -> Message:
+        """How many errors and warnings, and the first error, as a message."""
+        counts = {"errors": len(self.errors), "warnings": len(self.warnings)}
+        if not self.errors:
+            return msg("report.counts", "{errors} error(s), {warnings} warning(s)", **counts)
+        first = self.errors[0]
+        return msg(
+            "report.refused",
+            "dataset refused: {errors} error(s), {warnings} warning(s); first: {where}: {first}",
+            where=first.location(),
+            first=first.detail or first.message,
+            **counts,
+        )
+
     def summary_line(self) -> str:
         """One line: how many errors and warnings, and the first error."""
-        head = f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
-        if self.errors:
-            first = self.errors[0]
-            return f"dataset refused: {head}; first: {first.location()}: {first.message}"
-        return head
+        return str(self.summary())
 
     def format_text(self) -> str:
         """The whole report as plain text, one problem per line, errors first."""

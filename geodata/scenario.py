@@ -27,6 +27,7 @@ import shapely
 
 from geodata.coverage import DEFAULT_RURAL_REACH_M, DEFAULT_URBAN_REACH_M, analysis_crs, require_stations
 from geodata.errors import DataError
+from geodata.messages import Message, msg
 from geodata.schema import Dataset
 from geodata.site_plan import add_stations, area_of_points
 from geodata.underserved import DEFAULT_BACKLOG_DAYS, DEFAULT_WINDOW_DAYS, totals, underserved_index
@@ -51,6 +52,14 @@ TOP_N = 50
 """How many of the most underserved communities a comparison follows."""
 
 SCENARIO_FORMAT = "minsheng-atlas/scenarios@1"
+
+
+def _lines(problems: list[Message]) -> Message:
+    """Several problems as one message, one line each, each said in the reader's language."""
+    text = problems[0]
+    for problem in problems[1:]:
+        text = msg("scenario.next_problem", "{before}\n{problem}", before=text, problem=problem)
+    return text
 
 
 @dataclass(frozen=True)
@@ -105,10 +114,12 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "scenario") -> Scenario:
         """A scenario from :meth:`to_dict`'s form; every problem named by its field."""
-        problems: list[str] = []
+        problems: list[Message] = []
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
-            problems.append(f"{where}: 'name' must be a non-empty text")
+            problems.append(
+                msg("scenario.empty_name", "{where}: 'name' must be a non-empty text", where=where)
+            )
         added = tuple(
             _new_station(item, f"{where}.added[{i}]", problems)
             for i, item in enumerate(data.get("added", []))
@@ -123,34 +134,62 @@ class Scenario:
             for key, value in data.get("staff", {}).items()
         }
         if problems:
-            raise DataError("\n".join(problems))
+            raise DataError(_lines(problems))
         return cls(str(name), added, removed, moved, staff, str(data.get("note", "")))
 
 
-def _xy(value: Any, where: str, problems: list[str]) -> tuple[float, float]:
+def _xy(value: Any, where: str, problems: list[Message]) -> tuple[float, float]:
     try:
         x, y = (float(v) for v in value)
     except (TypeError, ValueError):
-        problems.append(f"{where}: expected [longitude, latitude], got {value!r}")
+        problems.append(
+            msg(
+                "scenario.not_xy",
+                "{where}: expected [longitude, latitude], got {value!r}",
+                where=where,
+                value=value,
+            )
+        )
         return (math.nan, math.nan)
     if not (abs(x) <= 180 and abs(y) <= 90):
-        problems.append(f"{where}: expected a WGS84 longitude and latitude, got [{x}, {y}]")
+        problems.append(
+            msg(
+                "scenario.xy_out_of_range",
+                "{where}: expected a WGS84 longitude and latitude, got [{x}, {y}]",
+                where=where,
+                x=x,
+                y=y,
+            )
+        )
     return (x, y)
 
 
-def _staff(value: Any, where: str, problems: list[str]) -> float:
+def _staff(value: Any, where: str, problems: list[Message]) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = math.nan
     if not (math.isfinite(number) and number >= 0):
-        problems.append(f"{where}: expected a number of staff >= 0, got {value!r}")
+        problems.append(
+            msg(
+                "scenario.bad_staff",
+                "{where}: expected a number of staff >= 0, got {value!r}",
+                where=where,
+                value=value,
+            )
+        )
     return number
 
 
-def _new_station(item: Any, where: str, problems: list[str]) -> NewStation:
+def _new_station(item: Any, where: str, problems: list[Message]) -> NewStation:
     if not isinstance(item, Mapping) or not str(item.get("station_id", "")).strip():
-        problems.append(f"{where}: expected an object with 'station_id', 'x', 'y'")
+        problems.append(
+            msg(
+                "scenario.not_a_station",
+                "{where}: expected an object with 'station_id', 'x', 'y'",
+                where=where,
+            )
+        )
         return NewStation("", math.nan, math.nan)
     x, y = _xy((item.get("x"), item.get("y")), where, problems)
     return NewStation(
@@ -167,25 +206,49 @@ def _new_station(item: Any, where: str, problems: list[str]) -> NewStation:
 
 def _check_ids(scenario: Scenario, known: set[str]) -> None:
     added = [station.station_id for station in scenario.added]
-    problems = []
-    for label, ids in (("removed", scenario.removed), ("moved", scenario.moved)):
-        unknown = sorted(set(ids) - known)
-        if unknown:
-            problems.append(
-                f"scenario {scenario.name!r}: {label} names unknown stations: {', '.join(unknown[:5])}"
+    problems: list[Message] = []
+    unknown = sorted(set(scenario.removed) - known)
+    if unknown:
+        problems.append(
+            msg(
+                "scenario.removed_unknown",
+                "scenario {name!r}: removed names unknown stations: {ids}",
+                name=scenario.name,
+                ids=", ".join(unknown[:5]),
             )
+        )
+    unknown = sorted(set(scenario.moved) - known)
+    if unknown:
+        problems.append(
+            msg(
+                "scenario.moved_unknown",
+                "scenario {name!r}: moved names unknown stations: {ids}",
+                name=scenario.name,
+                ids=", ".join(unknown[:5]),
+            )
+        )
     clash = sorted(set(added) & known)
     if clash or len(set(added)) != len(added):
         problems.append(
-            f"scenario {scenario.name!r}: added station ids must be new and distinct: {', '.join(clash[:5])}"
+            msg(
+                "scenario.added_not_new",
+                "scenario {name!r}: added station ids must be new and distinct: {ids}",
+                name=scenario.name,
+                ids=", ".join(clash[:5]),
+            )
         )
     unknown_staff = sorted(set(scenario.staff) - known - set(added))
     if unknown_staff:
         problems.append(
-            f"scenario {scenario.name!r}: staff names unknown stations: {', '.join(unknown_staff[:5])}"
+            msg(
+                "scenario.staff_unknown",
+                "scenario {name!r}: staff names unknown stations: {ids}",
+                name=scenario.name,
+                ids=", ".join(unknown_staff[:5]),
+            )
         )
     if problems:
-        raise DataError("\n".join(problems))
+        raise DataError(_lines(problems))
 
 
 def apply_scenario(dataset: Dataset, scenario: Scenario) -> Dataset:
@@ -327,9 +390,25 @@ def scenarios_from_json(text: str, source: str = "scenarios") -> list[Scenario]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{source}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        raise DataError(
+            msg(
+                "scenario.not_json",
+                "{source}: not JSON ({reason} at line {line}, column {column})",
+                source=source,
+                reason=exc.msg,
+                line=exc.lineno,
+                column=exc.colno,
+            )
+        ) from None
     if not isinstance(data, Mapping) or data.get("format") != SCENARIO_FORMAT:
-        raise DataError(f'{source}: not a scenarios file (expected "format": "{SCENARIO_FORMAT}")')
+        raise DataError(
+            msg(
+                "scenario.wrong_format",
+                '{source}: not a scenarios file (expected "format": "{format}")',
+                source=source,
+                format=SCENARIO_FORMAT,
+            )
+        )
     scenarios = [
         Scenario.from_dict(item, f"{source}: scenarios[{i}]")
         for i, item in enumerate(data.get("scenarios", []))
@@ -337,7 +416,14 @@ def scenarios_from_json(text: str, source: str = "scenarios") -> list[Scenario]:
     names = [scenario.name for scenario in scenarios]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise DataError(f"{source}: scenario names must be unique; repeated: {', '.join(repeated)}")
+        raise DataError(
+            msg(
+                "scenario.repeated_names",
+                "{source}: scenario names must be unique; repeated: {names}",
+                source=source,
+                names=", ".join(repeated),
+            )
+        )
     return scenarios
 
 
@@ -345,7 +431,7 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     """Read scenarios written by :func:`save_scenarios`."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"scenarios file not found: {path}")
+        raise DataError(msg("scenario.file_not_found", "scenarios file not found: {path}", path=path))
     return scenarios_from_json(path.read_text(encoding="utf-8"), path.name)
 
 

@@ -24,6 +24,7 @@ import shapely
 
 from geodata.clock import city_now
 from geodata.errors import DataError
+from geodata.messages import msg
 from geodata.schema import LEVELS_RESOLVED, Dataset
 from geodata.store import CaseStore, WriteCounts
 
@@ -64,10 +65,22 @@ class CaseSimulator:
         """Templates from a dataset's located cases."""
         cases = dataset.cases
         if cases is None or len(cases) == 0:
-            raise DataError(f"dataset {dataset.name!r} has no cases to draw the simulated ones from")
+            raise DataError(
+                msg(
+                    "simulate.no_cases",
+                    "dataset {dataset!r} has no cases to draw the simulated ones from",
+                    dataset=dataset.name,
+                )
+            )
         located = cases[~(cases.geometry.isna() | cases.geometry.is_empty)]
         if len(located) == 0:
-            raise DataError(f"dataset {dataset.name!r}: no case has a location to draw from")
+            raise DataError(
+                msg(
+                    "simulate.no_located_cases",
+                    "dataset {dataset!r}: no case has a location to draw from",
+                    dataset=dataset.name,
+                )
+            )
         geoms = located.geometry.to_numpy()
         templates = pd.DataFrame(
             {
@@ -173,7 +186,14 @@ def simulate(
         Called with the running totals after each tick.
     """
     if rate <= 0 or duration <= 0:
-        raise DataError(f"--rate and --duration must be positive; found {rate} and {duration}")
+        raise DataError(
+            msg(
+                "simulate.not_positive",
+                "--rate and --duration must be positive; found {rate} and {duration}",
+                rate=rate,
+                duration=duration,
+            )
+        )
     start = clock()
     total = WriteCounts()
     ticks = max(1, round(duration / tick_seconds))

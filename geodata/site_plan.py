@@ -49,6 +49,7 @@ from geodata.coverage import (
 )
 from geodata.demand import DEMAND_WEIGHTS, GRID_PER_REACH, DemandPoints, community_demand, demand_points
 from geodata.errors import DataError
+from geodata.messages import msg
 from geodata.schema import Dataset
 from geodata.siting import (
     SitingResult,
@@ -141,7 +142,13 @@ def add_stations(dataset: Dataset, sites: gpd.GeoDataFrame, *, staff: float | No
     ids = sites["site_id"].astype(str).to_numpy()
     clash = np.intersect1d(ids, stations["station_id"].astype(str).to_numpy())
     if len(clash):
-        raise DataError(f"new site ids already name stations: {', '.join(clash[:5])}")
+        raise DataError(
+            msg(
+                "site_plan.id_clash",
+                "new site ids already name stations: {ids}",
+                ids=", ".join(clash[:5]),
+            )
+        )
     if staff is None:
         existing = station_staff(stations)
         staff = max(1.0, float(np.round(np.median(existing)))) if len(existing) else 1.0
@@ -201,8 +208,13 @@ def _nearer_pairs(demand_xy: np.ndarray, sites: np.ndarray, existing: np.ndarray
     if not np.isfinite(existing).all():
         if n * m > _DENSE_LIMIT:
             raise DataError(
-                f"a p-median without existing stations needs every demand-candidate distance "
-                f"({n:,} x {m:,}); give fewer candidates (a file) or use mclp"
+                msg(
+                    "site_plan.too_many_distances",
+                    "a p-median without existing stations needs every demand-candidate distance "
+                    "({n:,} x {m:,}); give fewer candidates (a file) or use mclp",
+                    n=n,
+                    m=m,
+                )
             )
         dense = np.hypot(demand_xy[:, None, 0] - sites[None, :, 0], demand_xy[:, None, 1] - sites[None, :, 1])
         return sp.csr_matrix(np.where(dense < existing[:, None], dense, 0.0))
@@ -224,7 +236,9 @@ def _table_model(
     matrix = costs.matrix(
         communities["area_id"].to_numpy(),
         np.concatenate([station_ids, site_ids]),
-        destinations="the station_id of a station or the site_id of a candidate site",
+        destinations=msg(
+            "site_plan.destination_expected", "the station_id of a station or the site_id of a candidate site"
+        ),
     ).tocsc()
     to_stations, to_sites = matrix[:, : len(station_ids)].tocsr(), matrix[:, len(station_ids) :].tocsr()
     existing = row_min(to_stations)
@@ -277,12 +291,31 @@ def _mean_cost(model: _Model, result: SitingResult) -> tuple[float, float]:
 
 def _check(objective: str, what: str, add: int | None) -> None:
     if objective not in OBJECTIVES:
-        raise DataError(f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}")
+        raise DataError(
+            msg(
+                "site_plan.unknown_objective",
+                "objective must be one of {allowed}; got {objective!r}",
+                allowed=", ".join(OBJECTIVES),
+                objective=objective,
+            )
+        )
     if what not in DEMAND_WEIGHTS:
-        raise DataError(f"weight must be one of {', '.join(DEMAND_WEIGHTS)}; got {what!r}")
+        raise DataError(
+            msg(
+                "site_plan.unknown_weight",
+                "weight must be one of {allowed}; got {weight!r}",
+                allowed=", ".join(DEMAND_WEIGHTS),
+                weight=what,
+            )
+        )
     if objective != "lscp" and (add is None or isinstance(add, bool) or int(add) != add or add < 1):
         raise DataError(
-            f"the number of new stations (add) must be a whole number >= 1 for {objective}; got {add!r}"
+            msg(
+                "site_plan.bad_add",
+                "the number of new stations (add) must be a whole number >= 1 for {objective}; got {add!r}",
+                objective=objective,
+                add=add,
+            )
         )
 
 
@@ -386,7 +419,10 @@ def plan_sites(
     if costs is not None:
         if candidates is None:
             raise DataError(
-                "a cost table needs a candidate-site file whose site_id values its destination_id names"
+                msg(
+                    "site_plan.costs_need_candidates",
+                    "a cost table needs a candidate-site file whose site_id values its destination_id names",
+                )
             )
         communities = community_rows(dataset.areas)
         kinds = community_kinds(communities)

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from geodata.costs import within_reach_matrix
 from geodata.errors import DataError, SolverError
+from geodata.messages import msg
 from geodata.solver import Solution, solve_model
 
 __all__ = [
@@ -94,15 +95,24 @@ class SitingResult:
 def _check_weights(weights: npt.ArrayLike, n: int) -> np.ndarray:
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (n,):
-        raise DataError(f"weights: expected one per demand point ({n}), got shape {weights.shape}")
+        raise DataError(
+            msg(
+                "siting.weights_shape",
+                "weights: expected one per demand point ({n}), got shape {shape}",
+                n=n,
+                shape=weights.shape,
+            )
+        )
     if not np.all(np.isfinite(weights)) or (weights < 0).any():
-        raise DataError("weights must be finite and non-negative")
+        raise DataError(msg("siting.bad_weights", "weights must be finite and non-negative"))
     return weights
 
 
 def _check_p(p: int) -> int:
     if isinstance(p, bool) or int(p) != p or p < 1:
-        raise DataError(f"the number of new sites must be a whole number >= 1, got {p!r}")
+        raise DataError(
+            msg("siting.bad_p", "the number of new sites must be a whole number >= 1, got {value!r}", value=p)
+        )
     return int(p)
 
 
@@ -111,7 +121,14 @@ def _covered_mask(n: int, covered: npt.ArrayLike | None) -> np.ndarray:
         return np.zeros(n, dtype=bool)
     mask = np.asarray(covered, dtype=bool)
     if mask.shape != (n,):
-        raise DataError(f"covered: expected one flag per demand point ({n}), got shape {mask.shape}")
+        raise DataError(
+            msg(
+                "siting.covered_shape",
+                "covered: expected one flag per demand point ({n}), got shape {shape}",
+                n=n,
+                shape=mask.shape,
+            )
+        )
     return mask
 
 
@@ -167,7 +184,9 @@ def _reduce(coverage: sp.csr_matrix, weights: np.ndarray, keep: np.ndarray) -> _
 
 def _binary_x(solution: Solution, n: int) -> np.ndarray:
     if not solution.feasible:
-        raise SolverError(f"no feasible solution was found ({solution.status})")
+        raise SolverError(
+            msg("siting.infeasible", "no feasible solution was found ({status})", status=solution.status)
+        )
     return np.flatnonzero(solution.values[:n] > 0.5)
 
 
@@ -423,7 +442,14 @@ def p_median(
     reachable[pairs.row] = True
     stranded = np.flatnonzero((weights > 0) & ~np.isfinite(existing) & ~reachable)
     if len(stranded):
-        raise DataError(f"{len(stranded)} demand points can reach no site (first: point {stranded[0]})")
+        raise DataError(
+            msg(
+                "siting.stranded",
+                "{n} demand points can reach no site (first: point {first})",
+                n=len(stranded),
+                first=stranded[0],
+            )
+        )
     cheaper = pairs.data < existing[pairs.row]
     rows, cols = pairs.row[cheaper], pairs.col[cheaper]
     model = _p_median_model(pairs.data[cheaper], rows, cols, existing, weights, (n, m), min(p, m))

@@ -23,6 +23,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from geodata.errors import SolverError
+from geodata.messages import msg
 
 __all__ = ["Solution", "solve_model"]
 
@@ -104,7 +105,13 @@ def _highs(time_limit_s: float | None, mip_rel_gap: float) -> highspy.Highs:
     highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     if time_limit_s is not None:
         if not (np.isfinite(time_limit_s) and time_limit_s > 0):
-            raise SolverError(f"time limit must be a positive number of seconds, got {time_limit_s!r}")
+            raise SolverError(
+                msg(
+                    "solver.bad_time_limit",
+                    "time limit must be a positive number of seconds, got {value!r}",
+                    value=time_limit_s,
+                )
+            )
         highs.setOptionValue("time_limit", float(time_limit_s))
     return highs
 
@@ -194,14 +201,16 @@ def solve_model(
     highs = _highs(time_limit_s, mip_rel_gap)
     lp = _lp(cost, (bounds[0], bounds[1]), matrix, (bounds[2], bounds[3]), flags, maximize)
     if highs.passModel(lp) == highspy.HighsStatus.kError:
-        raise SolverError("HiGHS refused the model (inconsistent sizes or bounds)")
+        raise SolverError(
+            msg("solver.model_refused", "HiGHS refused the model (inconsistent sizes or bounds)")
+        )
     if start is not None:
         initial = highspy.HighsSolution()
         initial.col_value = np.asarray(start, dtype=float)
         initial.value_valid = True
         highs.setSolution(initial)
     if highs.run() == highspy.HighsStatus.kError:
-        raise SolverError("HiGHS stopped with an error")
+        raise SolverError(msg("solver.run_failed", "HiGHS stopped with an error"))
     return _read(highs, bool(flags.any()))
 
 

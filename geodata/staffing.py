@@ -33,6 +33,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from geodata.errors import DataError, SolverError
+from geodata.messages import msg
 from geodata.schema import Dataset
 from geodata.solver import solve_model
 from geodata.underserved import DEFAULT_WINDOW_DAYS, district_names, station_pressure
@@ -110,16 +111,28 @@ def apportion_staff(
     n = len(cases)
     if lower.sum() > total:
         raise DataError(
-            f"the minimum staff per station ({lower.sum():,.0f} in all) exceeds the total {total:,}"
+            msg(
+                "staffing.minimum_exceeds_total",
+                "the minimum staff per station ({minimum:,.0f} in all) exceeds the total {total:,}",
+                minimum=lower.sum(),
+                total=total,
+            )
         )
     if ((cases > 0) & (lower < 1) & (n > 0)).any() and total < n:
-        raise DataError("every station with cases needs at least one staff member")
+        raise DataError(
+            msg("staffing.too_few_staff", "every station with cases needs at least one staff member")
+        )
     if n == 0:
         return np.zeros(0), "optimal"
     lower = np.where(cases > 0, np.maximum(lower, 1.0), lower)
     if lower.sum() > total:
         raise DataError(
-            f"every station with cases needs staff: {lower.sum():,.0f} at least, but the total is {total:,}"
+            msg(
+                "staffing.busy_stations_exceed_total",
+                "every station with cases needs staff: {minimum:,.0f} at least, but the total is {total:,}",
+                minimum=lower.sum(),
+                total=total,
+            )
         )
     floor = lower.copy()
     if (cases > 0).any():
@@ -192,16 +205,38 @@ def _least_spread(
         time_limit_s=time_limit_s,
     )
     if not solution.feasible:
-        raise SolverError(f"the staff allocation could not be solved ({solution.status})")
+        raise SolverError(
+            msg(
+                "staffing.not_solved",
+                "the staff allocation could not be solved ({status})",
+                status=solution.status,
+            )
+        )
     return np.round(solution.values[:n]), solution.status
 
 
 def _check_mode(extra: int | None, total: int | None, minimum: int) -> None:
     if (extra is None) == (total is None):
-        raise DataError("give either the extra staff to add or a total to redistribute, not both or neither")
-    for name, value in (("extra staff", extra), ("total staff", total), ("minimum per station", minimum)):
+        raise DataError(
+            msg(
+                "staffing.extra_or_total",
+                "give either the extra staff to add or a total to redistribute, not both or neither",
+            )
+        )
+    for name, value in (
+        (msg("staffing.extra_staff", "extra staff"), extra),
+        (msg("staffing.total_staff", "total staff"), total),
+        (msg("staffing.minimum_per_station", "minimum per station"), minimum),
+    ):
         if value is not None and (isinstance(value, bool) or int(value) != value or value < 0):
-            raise DataError(f"{name} must be a whole number >= 0; got {value!r}")
+            raise DataError(
+                msg(
+                    "staffing.not_whole",
+                    "{name} must be a whole number >= 0; got {value!r}",
+                    name=name,
+                    value=value,
+                )
+            )
 
 
 def plan_staff(

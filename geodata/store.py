@@ -45,6 +45,7 @@ import shapely
 from geodata.clock import city_now
 from geodata.errors import DataError
 from geodata.hexagons import latlng_cells
+from geodata.messages import msg
 from geodata.schema import CASES, WGS84, Dataset
 
 __all__ = [
@@ -220,16 +221,25 @@ def _postgis_ready(conn: Connection) -> None:
     available = conn.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'").scalar()
     if not available:
         raise DataError(
-            f"database {conn.engine.url.database!r} has no PostGIS: install the PostGIS package on "
-            "the server (Debian: postgresql-postgis)"
+            msg(
+                "store.no_postgis",
+                "database {database!r} has no PostGIS: install the PostGIS package on "
+                "the server (Debian: postgresql-postgis)",
+                database=conn.engine.url.database,
+            )
         )
     try:
         with conn.begin_nested():
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
     except sa.exc.DBAPIError as exc:
         raise DataError(
-            f"database {conn.engine.url.database!r}: PostGIS is installed but not enabled, and this "
-            f"user may not enable it; ask the database owner to run CREATE EXTENSION postgis ({exc.orig})"
+            msg(
+                "store.postgis_not_enabled",
+                "database {database!r}: PostGIS is installed but not enabled, and this "
+                "user may not enable it; ask the database owner to run CREATE EXTENSION postgis ({reason})",
+                database=conn.engine.url.database,
+                reason=str(exc.orig),
+            )
         ) from exc
 
 
@@ -260,8 +270,14 @@ def migrate(engine: Engine) -> int:
         found = _applied_version(conn)
         if found > SCHEMA_VERSION:
             raise DataError(
-                f"case store {engine.url.render_as_string(hide_password=True)} has schema version "
-                f"{found}, newer than this program's {SCHEMA_VERSION}: upgrade minsheng-atlas"
+                msg(
+                    "store.schema_too_new",
+                    "case store {url} has schema version {found}, newer than this program's {supported}: "
+                    "upgrade minsheng-atlas",
+                    url=engine.url.render_as_string(hide_password=True),
+                    found=found,
+                    supported=SCHEMA_VERSION,
+                )
             )
         for version in range(found + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[version](conn)
@@ -302,7 +318,11 @@ def _engine(url: str) -> Engine:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:
         raise DataError(
-            f"{url!r} is not a database URL; expected sqlite:///file.db or postgresql://user@host/db"
+            msg(
+                "store.not_a_url",
+                "{url!r} is not a database URL; expected sqlite:///file.db or postgresql://user@host/db",
+                url=url,
+            )
         ) from exc
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
@@ -310,7 +330,14 @@ def _engine(url: str) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         return sa.create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=8)
-    raise DataError(f"{url!r}: the case store runs on SQLite or PostgreSQL, not {parsed.get_backend_name()}")
+    raise DataError(
+        msg(
+            "store.unsupported_backend",
+            "{url!r}: the case store runs on SQLite or PostgreSQL, not {backend}",
+            url=url,
+            backend=parsed.get_backend_name(),
+        )
+    )
 
 
 def _retryable(exc: sa.exc.DBAPIError) -> bool:
@@ -824,7 +851,14 @@ def open_store(url: str = DEFAULT_URL) -> CaseStore:
         migrate(engine)
     except sa.exc.OperationalError as exc:
         engine.dispose()
-        raise DataError(f"case store {engine.url.render_as_string(hide_password=True)}: {exc.orig}") from exc
+        raise DataError(
+            msg(
+                "store.unreachable",
+                "case store {url}: {reason}",
+                url=engine.url.render_as_string(hide_password=True),
+                reason=str(exc.orig),
+            )
+        ) from exc
     except DataError:
         engine.dispose()
         raise

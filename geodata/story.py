@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geodata.errors import DataError
+from geodata.messages import Message, msg
 from geodata.schema import TIERS
 
 __all__ = ["DEFAULT_STORY", "LANGS", "Story", "StoryStep", "read_story", "zoom_for_bounds"]
@@ -60,16 +61,30 @@ class Story:
     steps: tuple[StoryStep, ...]
 
 
-def _words(raw: object, where: str) -> dict[str, str]:
+def _words(raw: object, where: Message) -> dict[str, str]:
     if not isinstance(raw, Mapping):
-        raise DataError(f'{where}: expected {{ zh_CN = "...", en = "..." }}, got {raw!r}')
+        raise DataError(
+            msg(
+                "story.not_words",
+                '{where}: expected {{ zh_CN = "...", en = "..." }}, got {value!r}',
+                where=where,
+                value=raw,
+            )
+        )
     missing = [lang for lang in LANGS if not str(raw.get(lang) or "").strip()]
     if missing:
-        raise DataError(f"{where}: no text in {', '.join(missing)}; a step needs both languages")
+        raise DataError(
+            msg(
+                "story.missing_language",
+                "{where}: no text in {missing}; a step needs both languages",
+                where=where,
+                missing=", ".join(missing),
+            )
+        )
     return {lang: str(raw[lang]).strip() for lang in LANGS}
 
 
-def _view(raw: Mapping, where: str) -> tuple[tuple[float, float] | None, float | None]:
+def _view(raw: Mapping, where: Message) -> tuple[tuple[float, float] | None, float | None]:
     view = raw.get("view")
     if view is None:
         return None, None
@@ -77,31 +92,73 @@ def _view(raw: Mapping, where: str) -> tuple[tuple[float, float] | None, float |
         lat, lon = (float(v) for v in view["center"])
         zoom = float(view["zoom"])
     except (KeyError, TypeError, ValueError):
-        raise DataError(f"{where}.view: expected {{ center = [lat, lon], zoom = 9 }}, got {view!r}") from None
+        raise DataError(
+            msg(
+                "story.bad_view",
+                "{where}.view: expected {{ center = [lat, lon], zoom = 9 }}, got {view!r}",
+                where=where,
+                view=view,
+            )
+        ) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 1 <= zoom <= 18):
-        raise DataError(f"{where}.view: centre out of range or zoom not within 1-18: {view!r}")
+        raise DataError(
+            msg(
+                "story.view_out_of_range",
+                "{where}.view: centre out of range or zoom not within 1-18: {view!r}",
+                where=where,
+                view=view,
+            )
+        )
     return (lat, lon), zoom
 
 
-def _step(raw: object, where: str) -> StoryStep:
+def _step(raw: object, where: Message) -> StoryStep:
     if not isinstance(raw, Mapping):
-        raise DataError(f"{where}: expected a table of title, text, view or area, colour, tiers, cases")
+        raise DataError(
+            msg(
+                "story.not_a_step",
+                "{where}: expected a table of title, text, view or area, colour, tiers, cases",
+                where=where,
+            )
+        )
     center, zoom = _view(raw, where)
     area = raw.get("area")
     if area is not None and center is not None:
-        raise DataError(f"{where}: give an area or a view, not both")
+        raise DataError(msg("story.area_and_view", "{where}: give an area or a view, not both", where=where))
     colour = str(raw.get("colour", "population"))
     if colour not in COLOURS:
-        raise DataError(f"{where}.colour: {colour!r} is not one of {', '.join(COLOURS)}")
+        raise DataError(
+            msg(
+                "story.bad_colour",
+                "{where}.colour: {colour!r} is not one of {allowed}",
+                where=where,
+                colour=colour,
+                allowed=", ".join(COLOURS),
+            )
+        )
     tiers = raw.get("tiers", [])
     if not isinstance(tiers, list) or any(t not in TIERS for t in tiers):
-        raise DataError(f"{where}.tiers: expected a list of tiers 1-5, got {tiers!r}")
+        raise DataError(
+            msg(
+                "story.bad_tiers",
+                "{where}.tiers: expected a list of tiers 1-5, got {tiers!r}",
+                where=where,
+                tiers=tiers,
+            )
+        )
     cases = raw.get("cases", False)
     if not isinstance(cases, bool):
-        raise DataError(f"{where}.cases: expected true or false, got {cases!r}")
+        raise DataError(
+            msg(
+                "story.bad_cases",
+                "{where}.cases: expected true or false, got {cases!r}",
+                where=where,
+                cases=cases,
+            )
+        )
     return StoryStep(
-        title=_words(raw.get("title"), f"{where}.title"),
-        text=_words(raw.get("text"), f"{where}.text"),
+        title=_words(raw.get("title"), msg("story.step_field", "{step}.{field}", step=where, field="title")),
+        text=_words(raw.get("text"), msg("story.step_field", "{step}.{field}", step=where, field="text")),
         area=None if area is None else str(area),
         center=center,
         zoom=zoom,
@@ -123,15 +180,22 @@ def read_story(path: str | Path = DEFAULT_STORY) -> Story:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataError(f"{path.name}: story file not found") from None
+        raise DataError(msg("story.not_found", "{file}: story file not found", file=path.name)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path.name}: not valid TOML: {exc}") from exc
+        raise DataError(
+            msg("story.not_toml", "{file}: not valid TOML: {reason}", file=path.name, reason=str(exc))
+        ) from exc
     steps = raw.get("steps")
     if not isinstance(steps, list) or not steps:
-        raise DataError(f"{path.name}: no [[steps]]; a story needs at least one")
+        raise DataError(
+            msg("story.no_steps", "{file}: no [[steps]]; a story needs at least one", file=path.name)
+        )
     return Story(
-        title=_words(raw.get("title"), f"{path.name}: title"),
-        steps=tuple(_step(step, f"{path.name}: step {i}") for i, step in enumerate(steps, start=1)),
+        title=_words(raw.get("title"), msg("story.title", "{file}: title", file=path.name)),
+        steps=tuple(
+            _step(step, msg("story.step", "{file}: step {step}", file=path.name, step=i))
+            for i, step in enumerate(steps, start=1)
+        ),
     )
 
 

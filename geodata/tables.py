@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from geodata.errors import DataError
+from geodata.messages import Message, msg
 from geodata.read import detect_encoding
 
 __all__ = ["SHOWN", "problem_line", "quoted", "raise_problems", "read_table"]
@@ -27,24 +28,49 @@ SHOWN = 5
 """Rows and values named in one message line."""
 
 
-def quoted(values: npt.ArrayLike) -> str:
+def quoted(values: npt.ArrayLike) -> Message | str:
     """The first distinct values, quoted, with an ellipsis and their count when there are more."""
     distinct = pd.unique(np.asarray(values, dtype=object))
     shown = ", ".join(repr(str(value)) for value in distinct[:SHOWN])
-    return shown + (f", … ({len(distinct)} distinct)" if len(distinct) > SHOWN else "")
+    if len(distinct) > SHOWN:
+        return msg("tables.more_values", "{shown}, … ({n} distinct)", shown=shown, n=len(distinct))
+    return shown
 
 
-def problem_line(source: str, rows: np.ndarray, column: str, expected: str, got: str) -> str:
+def problem_line(
+    source: Message | str, rows: np.ndarray, column: str, expected: Message | str, got: Message | str
+) -> Message:
     """One problem: ``file, row r1, r2…, column 'c': expected …, got …`` (and the row count)."""
     where = ", ".join(str(row) for row in rows[:SHOWN]) + ("…" if len(rows) > SHOWN else "")
-    count = f" ({len(rows)} rows)" if len(rows) > 1 else ""
-    return f"{source}, row {where}, column {column}: expected {expected}, got {got}{count}"
+    if len(rows) > 1:
+        return msg(
+            "tables.problem_rows",
+            "{source}, row {rows}, column {column}: expected {expected}, got {got} ({n} rows)",
+            source=source,
+            rows=where,
+            column=column,
+            expected=expected,
+            got=got,
+            n=len(rows),
+        )
+    return msg(
+        "tables.problem",
+        "{source}, row {rows}, column {column}: expected {expected}, got {got}",
+        source=source,
+        rows=where,
+        column=column,
+        expected=expected,
+        got=got,
+    )
 
 
-def raise_problems(lines: Sequence[str]) -> None:
+def raise_problems(lines: Sequence[Message | str]) -> None:
     """Raise one :class:`DataError` holding every problem line (nothing when there is none)."""
     if lines:
-        raise DataError("\n".join(lines))
+        text = lines[0]
+        for line in lines[1:]:  # one line after the other, each said in the reader's language
+            text = msg("tables.next_problem", "{before}\n{problem}", before=text, problem=line)
+        raise DataError(text)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -56,13 +82,21 @@ def _read_csv(path: Path) -> pd.DataFrame:
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise DataError(f"{path.name}: cannot be read as {encoding}: {exc}") from exc
+        raise DataError(
+            msg(
+                "tables.bad_encoding",
+                "{file}: cannot be read as {encoding}: {reason}",
+                file=path.name,
+                encoding=encoding,
+                reason=str(exc),
+            )
+        ) from exc
     header = text.split("\n", 1)[0]
     sep = max(",;\t|", key=header.count)
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
 
 
-def read_table(path: Path, what: str) -> pd.DataFrame:
+def read_table(path: Path, what: Message | str) -> pd.DataFrame:
     """The file as a frame of text: CSV/TXT, XLSX (first sheet) or Parquet.
 
     Parameters
@@ -89,5 +123,11 @@ def read_table(path: Path, what: str) -> pd.DataFrame:
     if suffix == ".parquet":
         return pd.read_parquet(path)
     raise DataError(
-        f"{path.name}: {what} must be .csv, .txt, .xlsx or .parquet, got {suffix or 'no suffix'!r}"
+        msg(
+            "tables.bad_suffix",
+            "{file}: {what} must be .csv, .txt, .xlsx or .parquet, got {suffix!r}",
+            file=path.name,
+            what=what,
+            suffix=suffix or msg("tables.no_suffix", "no suffix"),
+        )
     )

@@ -62,6 +62,7 @@ from geodata.coverage import (
     station_staff,
 )
 from geodata.errors import DataError
+from geodata.messages import msg
 from geodata.schema import WGS84, Dataset
 
 __all__ = [
@@ -152,7 +153,13 @@ def _check_days(**days: int) -> None:
         if isinstance(value, bool) or not (isinstance(value, int | np.integer) and value >= 0)
     ]
     if bad:
-        raise DataError(f"day counts must be non-negative whole numbers: {', '.join(bad)}")
+        raise DataError(
+            msg(
+                "underserved.bad_day_counts",
+                "day counts must be non-negative whole numbers: {bad}",
+                bad=", ".join(bad),
+            )
+        )
 
 
 def _located(geometry: gpd.GeoSeries) -> np.ndarray:
@@ -457,13 +464,33 @@ def check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     given = dict(weights or {})
     unknown = sorted(set(given) - set(COMPONENTS))
     if unknown:
-        raise DataError(f"unknown weight(s) {', '.join(map(repr, unknown))}; allowed keys: {allowed}")
+        raise DataError(
+            msg(
+                "underserved.unknown_weights",
+                "unknown weight(s) {unknown}; allowed keys: {allowed}",
+                unknown=", ".join(map(repr, unknown)),
+                allowed=allowed,
+            )
+        )
     bad = [f"{key}={value!r}" for key, value in given.items() if not (np.isfinite(value) and value >= 0)]
     if bad:
-        raise DataError(f"weights must be non-negative numbers: {', '.join(bad)} (keys: {allowed})")
+        raise DataError(
+            msg(
+                "underserved.bad_weights",
+                "weights must be non-negative numbers: {bad} (keys: {allowed})",
+                bad=", ".join(bad),
+                allowed=allowed,
+            )
+        )
     complete = {key: float(given.get(key, 1.0)) for key in COMPONENTS}
     if sum(complete.values()) <= 0:
-        raise DataError(f"at least one weight must be positive (keys: {allowed})")
+        raise DataError(
+            msg(
+                "underserved.no_positive_weight",
+                "at least one weight must be positive (keys: {allowed})",
+                allowed=allowed,
+            )
+        )
     return complete
 
 
@@ -734,7 +761,14 @@ def rank_communities(
     """
     complete = check_weights(weights)
     if len(fixed) != len(reach):
-        raise DataError(f"{len(fixed)} rows of fixed components but {len(reach)} of reach components")
+        raise DataError(
+            msg(
+                "underserved.row_mismatch",
+                "{fixed} rows of fixed components but {reach} of reach components",
+                fixed=len(fixed),
+                reach=len(reach),
+            )
+        )
     joined = pd.concat([fixed.reset_index(drop=True), reach.reset_index(drop=True)], axis=1)
     frame = joined[[c for c in AREAS_COLUMNS if c in joined.columns]].copy()
     pct = _percentiles(frame)

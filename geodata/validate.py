@@ -21,6 +21,7 @@ from geodata.crs import gcj02_to_wgs84_geometry, resolve_crs
 from geodata.errors import DataError
 from geodata.labels import lookup_label
 from geodata.manifest import LayerSource
+from geodata.messages import Message, msg
 from geodata.read import RawTable
 from geodata.report import ValidationReport
 from geodata.schema import WGS84, Column, LayerSpec
@@ -46,10 +47,10 @@ class _Ctx:
         """Row numbers (as a person sees them) where ``mask`` is true."""
         return (np.flatnonzero(np.asarray(mask)) + self.raw.first_row).tolist()
 
-    def error(self, code: str, message: str, **where) -> None:
+    def error(self, code: str, message: Message, **where) -> None:
         self.report.error(code, self.spec.name, message, file=self.source.file_label, **where)
 
-    def warn(self, code: str, message: str, **where) -> None:
+    def warn(self, code: str, message: Message, **where) -> None:
         self.report.warn(code, self.spec.name, message, file=self.source.file_label, **where)
 
 
@@ -70,8 +71,14 @@ def _resolve_columns(ctx: _Ctx) -> dict[str, str]:
         else:
             ctx.error(
                 "missing_column",
-                f"column {source_name!r}, mapped to {canonical!r} in dataset.toml, is not in the "
-                f"file; found columns: {', '.join(map(str, frame.columns))}",
+                msg(
+                    "validate.mapped_column_missing",
+                    "column {column!r}, mapped to {canonical!r} in dataset.toml, is not in the file; "
+                    "found columns: {found}",
+                    column=source_name,
+                    canonical=canonical,
+                    found=", ".join(map(str, frame.columns)),
+                ),
                 column=source_name,
             )
     for col in ctx.spec.columns:
@@ -83,9 +90,14 @@ def _resolve_columns(ctx: _Ctx) -> dict[str, str]:
         elif col.required and col.name not in ctx.source.values:
             ctx.error(
                 "missing_column",
-                f"required column {col.name!r} is missing; found columns: "
-                f"{', '.join(map(str, frame.columns))}. Rename it or map it under "
-                f"[{ctx.spec.name}].columns in dataset.toml",
+                msg(
+                    "validate.required_column_missing",
+                    "required column {column!r} is missing; found columns: {found}. Rename it or map it "
+                    "under [{layer}].columns in dataset.toml",
+                    column=col.name,
+                    found=", ".join(map(str, frame.columns)),
+                    layer=ctx.spec.name,
+                ),
                 column=col.name,
             )
     return found
@@ -131,7 +143,12 @@ def _check_numbers(ctx: _Ctx, col: Column, source_name: str, series: pd.Series) 
         sample = series[bad].astype(str).iloc[0]
         ctx.error(
             "bad_value",
-            f"{col.name} must be a number; found {sample!r}",
+            msg(
+                "validate.not_a_number",
+                "{column} must be a number; found {value!r}",
+                column=col.name,
+                value=sample,
+            ),
             rows=ctx.rows(bad),
             column=source_name,
         )
@@ -139,18 +156,28 @@ def _check_numbers(ctx: _Ctx, col: Column, source_name: str, series: pd.Series) 
     if low.any():
         ctx.error(
             "bad_value",
-            f"{col.name} must be at least {col.minimum:g}; found {values[low].iloc[0]:g}",
+            msg(
+                "validate.below_minimum",
+                "{column} must be at least {minimum:g}; found {value:g}",
+                column=col.name,
+                minimum=col.minimum,
+                value=values[low].iloc[0],
+            ),
             rows=ctx.rows(low),
             column=source_name,
         )
     if col.allowed:
         outside = values.notna().to_numpy() & ~values.isin(col.allowed).to_numpy()
         if outside.any():
-            what = "tier" if col.name == "tier" else col.name
             ctx.error(
                 "bad_value",
-                f"unknown {what} {values[outside].iloc[0]:g}; expected one of "
-                f"{', '.join(map(str, col.allowed))}",
+                msg(
+                    "validate.unknown_number",
+                    "unknown {column} {value:g}; expected one of {allowed}",
+                    column=col.name,
+                    value=values[outside].iloc[0],
+                    allowed=", ".join(map(str, col.allowed)),
+                ),
                 rows=ctx.rows(outside),
                 column=source_name,
             )
@@ -163,8 +190,12 @@ def _check_dates(ctx: _Ctx, col: Column, source_name: str, series: pd.Series) ->
     if bad.any():
         ctx.error(
             "bad_date",
-            f"{col.name} is not a date; found {series[bad].astype(str).iloc[0]!r}, "
-            "expected e.g. 2008-04-30 or 2008-04-30 14:05",
+            msg(
+                "validate.not_a_date",
+                "{column} is not a date; found {value!r}, expected e.g. 2008-04-30 or 2008-04-30 14:05",
+                column=col.name,
+                value=series[bad].astype(str).iloc[0],
+            ),
             rows=ctx.rows(bad),
             column=source_name,
         )
@@ -186,17 +217,39 @@ def _check_labels(ctx: _Ctx, col: Column, source_name: str, series: pd.Series) -
     if col.name == "category":
         ctx.warn(
             "unmapped_label",
-            f"{len(counts)} category label(s) not mapped were counted as "
-            f"'other': {shown}; map them under [{ctx.spec.name}].categories in dataset.toml",
+            msg(
+                "validate.unmapped_category",
+                "{n} category label(s) not mapped were counted as 'other': {shown}; map them under "
+                "[{layer}].categories in dataset.toml",
+                n=len(counts),
+                shown=shown,
+                layer=ctx.spec.name,
+            ),
             rows=ctx.rows(unknown),
             column=source_name,
             count=int(unknown.sum()),
         )
         return codes.where(~unknown, "other")
-    hint = f" or map them under [{ctx.spec.name}].status" if col.name == "status" else ""
+    expected = ", ".join(col.allowed)
+    if col.name == "status":
+        text = msg(
+            "validate.unknown_status",
+            "unknown status label(s) {shown}; expected one of {allowed} or map them under [{layer}].status",
+            shown=shown,
+            allowed=expected,
+            layer=ctx.spec.name,
+        )
+    else:
+        text = msg(
+            "validate.unknown_label",
+            "unknown {column} label(s) {shown}; expected one of {allowed}",
+            column=col.name,
+            shown=shown,
+            allowed=expected,
+        )
     ctx.error(
         "bad_value",
-        f"unknown {col.name} label(s) {shown}; expected one of {', '.join(col.allowed)}{hint}",
+        text,
         rows=ctx.rows(unknown),
         column=source_name,
         count=int(unknown.sum()),
@@ -210,7 +263,7 @@ def _check_ids(ctx: _Ctx, col: Column, source_name: str, series: pd.Series) -> p
     if blank.any():
         ctx.error(
             "missing_value",
-            f"{col.name} is empty; every row needs an id",
+            msg("validate.empty_id", "{column} is empty; every row needs an id", column=col.name),
             rows=ctx.rows(blank),
             column=source_name,
         )
@@ -219,8 +272,13 @@ def _check_ids(ctx: _Ctx, col: Column, source_name: str, series: pd.Series) -> p
         first = ids[dup].iloc[0]
         ctx.error(
             "duplicate_id",
-            f"{col.name} {first!r} and {ids[dup].nunique() - 1} other id(s) "
-            f"appear more than once; ids must be unique",
+            msg(
+                "validate.duplicate_id",
+                "{column} {first!r} and {others} other id(s) appear more than once; ids must be unique",
+                column=col.name,
+                first=first,
+                others=ids[dup].nunique() - 1,
+            ),
             rows=ctx.rows(dup),
             column=source_name,
             count=int(dup.sum()),
@@ -243,7 +301,10 @@ def _check_required_values(ctx: _Ctx, col: Column, source_name: str, series: pd.
         blank = _blank(series)
         if blank.any():
             ctx.error(
-                "missing_value", f"{col.name} is required but empty", rows=ctx.rows(blank), column=source_name
+                "missing_value",
+                msg("validate.required_empty", "{column} is required but empty", column=col.name),
+                rows=ctx.rows(blank),
+                column=source_name,
             )
 
 
@@ -274,8 +335,11 @@ def _check_closure(ctx: _Ctx, frame: pd.DataFrame, columns: dict[str, str]) -> N
     if undated.any():
         ctx.warn(
             "resolved_without_date",
-            "status is resolved or explained but resolved_at is empty; counted by its status, "
-            "but excluded from resolution times",
+            msg(
+                "validate.resolved_without_date",
+                "status is resolved or explained but resolved_at is empty; counted by its status, "
+                "but excluded from resolution times",
+            ),
             rows=ctx.rows(undated),
             column=source,
         )
@@ -283,8 +347,11 @@ def _check_closure(ctx: _Ctx, frame: pd.DataFrame, columns: dict[str, str]) -> N
     if reopened.any():
         ctx.warn(
             "reopened",
-            "status is open or escalated but resolved_at is set; treated as reopened: counted by "
-            "its status, resolved_at ignored",
+            msg(
+                "validate.reopened",
+                "status is open or escalated but resolved_at is set; treated as reopened: counted by "
+                "its status, resolved_at ignored",
+            ),
             rows=ctx.rows(reopened),
             column=columns.get("status"),
         )
@@ -328,7 +395,11 @@ def _points_from_xy(ctx: _Ctx, x_col: str, y_col: str) -> np.ndarray:
         if bad.any():
             ctx.error(
                 "bad_coordinate",
-                f"coordinate is not a number; found {series[bad].astype(str).iloc[0]!r}",
+                msg(
+                    "validate.coordinate_not_a_number",
+                    "coordinate is not a number; found {value!r}",
+                    value=series[bad].astype(str).iloc[0],
+                ),
                 rows=ctx.rows(bad),
                 column=name,
             )
@@ -347,7 +418,7 @@ def _geometry_from_wkt(ctx: _Ctx, wkt_col: str) -> np.ndarray:
     if bad.any():
         ctx.error(
             "bad_geometry",
-            f"not a WKT geometry; found {str(text[bad][0])[:40]!r}",
+            msg("validate.not_wkt", "not a WKT geometry; found {value!r}", value=str(text[bad][0])[:40]),
             rows=ctx.rows(bad),
             column=wkt_col,
         )
@@ -365,12 +436,20 @@ def _raw_geometry(ctx: _Ctx) -> tuple[np.ndarray, str | None] | None:
     y_col = _coordinate_column(ctx, "y", _Y_NAMES)
     if ctx.spec.geometry == "point" and x_col is not None and y_col is not None:
         return _points_from_xy(ctx, x_col, y_col), f"{x_col}/{y_col}"
-    expected = ""
     if ctx.spec.geometry == "point":
-        expected = "x and y columns (or lon/lat, longitude/latitude, 经度/纬度), "
+        text = msg(
+            "validate.no_point_geometry",
+            "no geometry: expected x and y columns (or lon/lat, longitude/latitude, 经度/纬度), a WKT "
+            "column, or a vector file (GeoPackage, GeoJSON, Shapefile)",
+        )
+    else:
+        text = msg(
+            "validate.no_geometry",
+            "no geometry: expected a WKT column, or a vector file (GeoPackage, GeoJSON, Shapefile)",
+        )
     ctx.error(
         "missing_column",
-        f"no geometry: expected {expected}a WKT column, or a vector file (GeoPackage, GeoJSON, Shapefile)",
+        text,
         column="geometry",
     )
     return None
@@ -383,7 +462,7 @@ def _source_crs(ctx: _Ctx, dataset_crs: str | None) -> pyproj.CRS | str | None:
     try:
         return resolve_crs(setting)
     except DataError as exc:
-        ctx.error("unknown_crs", str(exc))
+        ctx.error("unknown_crs", exc.message)
         return None
 
 
@@ -402,8 +481,11 @@ def _check_range(ctx: _Ctx, geoms: np.ndarray, column: str | None) -> np.ndarray
     if bad.any():
         ctx.error(
             "bad_coordinate",
-            "coordinates outside the valid range (longitude -180..180, "
-            "latitude -90..90); are x and y swapped, or is the CRS wrong?",
+            msg(
+                "validate.out_of_range",
+                "coordinates outside the valid range (longitude -180..180, latitude -90..90); "
+                "are x and y swapped, or is the CRS wrong?",
+            ),
             rows=ctx.rows(bad),
             column=column,
         )
@@ -439,7 +521,10 @@ def _flag_placeholders(ctx: _Ctx, geoms: np.ndarray, column: str | None) -> np.n
     if zero.any():
         ctx.warn(
             "placeholder_coordinate",
-            "coordinates (0, 0) are a placeholder, not a place; treated as unknown location",
+            msg(
+                "validate.placeholder",
+                "coordinates (0, 0) are a placeholder, not a place; treated as unknown location",
+            ),
             rows=ctx.rows(zero),
             column=column,
             count=int(zero.sum()),
@@ -455,9 +540,16 @@ def _check_geometry_types(ctx: _Ctx, geoms: np.ndarray, column: str | None) -> n
     types = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
     wrong = present & ~np.isin(types, wanted)
     if wrong.any():
+        found = types[wrong][0]
         ctx.error(
             "bad_geometry",
-            f"expected {' or '.join(wanted)} geometries; found {types[wrong][0]}",
+            msg(
+                "validate.not_polygons",
+                "expected Polygon or MultiPolygon geometries; found {found}",
+                found=found,
+            )
+            if ctx.spec.geometry == "polygon"
+            else msg("validate.not_points", "expected Point geometries; found {found}", found=found),
             rows=ctx.rows(wrong),
             column=column,
         )
@@ -475,7 +567,10 @@ def _repair_polygons(ctx: _Ctx, geoms: np.ndarray, column: str | None) -> np.nda
         geoms[invalid] = repaired
         ctx.warn(
             "invalid_geometry_repaired",
-            "invalid polygon (self-intersection or bad ring) repaired with make_valid",
+            msg(
+                "validate.polygon_repaired",
+                "invalid polygon (self-intersection or bad ring) repaired with make_valid",
+            ),
             rows=ctx.rows(invalid),
             column=column,
             count=int(invalid.sum()),
@@ -483,7 +578,10 @@ def _repair_polygons(ctx: _Ctx, geoms: np.ndarray, column: str | None) -> np.nda
     missing = ~present | shapely.is_empty(geoms)
     if missing.any():
         ctx.error(
-            "bad_geometry", "area has no polygon; every area needs one", rows=ctx.rows(missing), column=column
+            "bad_geometry",
+            msg("validate.no_polygon", "area has no polygon; every area needs one"),
+            rows=ctx.rows(missing),
+            column=column,
         )
     return geoms
 

@@ -14,14 +14,18 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from geodata.messages import Message, render
+
 __all__ = [
     "DEFAULT_LANG",
     "LANGUAGES",
     "catalog",
     "current_lang",
+    "explain",
     "format_date",
     "format_number",
     "format_percent",
+    "message_catalog",
     "t",
     "translate",
 ]
@@ -60,6 +64,23 @@ def catalog(lang: str) -> dict[str, str]:
         return _flatten(tomllib.load(fh))
 
 
+@cache
+def message_catalog(lang: str) -> dict[str, str]:
+    """Translations of the engine's messages into ``lang``, by message key.
+
+    One file per engine module, ``messages/<lang>/<module>.toml``, whose keys
+    are the part of the message key after ``<module>.``. English needs none:
+    the engine's own templates are English.
+    """
+    if lang not in LANGUAGES:
+        raise KeyError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
+    out: dict[str, str] = {}
+    for path in sorted((_DIR / "messages" / lang).glob("*.toml")):
+        with open(path, "rb") as fh:
+            out.update(_flatten(tomllib.load(fh), f"{path.stem}."))
+    return out
+
+
 def translate(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
     """The text of ``key`` in ``lang``, with ``{placeholders}`` filled from ``fmt``.
 
@@ -82,6 +103,21 @@ def current_lang() -> str:
 def t(key: str, lang: str | None = None, **fmt: object) -> str:
     """:func:`translate` in the session's language unless ``lang`` is given."""
     return translate(key, lang or current_lang(), **fmt)
+
+
+def explain(message: Message | BaseException | str, lang: str | None = None) -> str:
+    """An engine message (or the message of an error) in ``lang``, the session's language by default.
+
+    The engine raises and reports :class:`~geodata.messages.Message` objects
+    with English templates; their translations live in these catalogs under
+    ``msg.<key>`` and are filled with the same values. An English-only message
+    (plain text) is shown as it is.
+    """
+    lang = lang or current_lang()
+    if isinstance(message, BaseException):
+        message = getattr(message, "message", None) or str(message)
+    table = message_catalog(lang)
+    return render(message, lambda m: table.get(m.key) or m.template)
 
 
 def format_number(value: float | None, lang: str = DEFAULT_LANG, *, digits: int = 0) -> str:

@@ -34,7 +34,7 @@ from dashboard.allocationview import (
     with_manual_stations,
 )
 from dashboard.gapmap import gap_base_map
-from dashboard.i18n import current_lang, format_number, t
+from dashboard.i18n import current_lang, explain, format_number, t
 from dashboard.mapcache import map_layers, shape_files
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown, public_minimum
 from geodata.errors import AtlasError
@@ -210,7 +210,7 @@ def main() -> None:
             chosen = _choose(current, lang)
             baseline, scenario = _evaluate(source, None), _evaluate(source, chosen)
     except AtlasError as exc:
-        st.error(t("alloc.failed", message=str(exc)))
+        st.error(t("alloc.failed", message=explain(exc)))
         return
     _statement(plan, lang)
     deltas = compare(baseline, scenario)

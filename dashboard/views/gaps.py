@@ -24,7 +24,7 @@ from dashboard.gapview import (
     sync_selection,
     tick_row,
 )
-from dashboard.i18n import current_lang, format_number, format_percent, t
+from dashboard.i18n import current_lang, explain, format_number, format_percent, t
 from dashboard.mapcache import map_layers, shape_files
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown, public_minimum
 from geodata.coverage import PreparedCoverage, prepare_coverage
@@ -164,7 +164,7 @@ def main() -> None:
     try:
         frame, summary = _analysis(source, urban, rural, DEFAULT_WINDOW_DAYS, weights)
     except AtlasError as exc:
-        st.error(t("gaps.failed", message=str(exc)))
+        st.error(t("gaps.failed", message=explain(exc)))
         return
     district, measure = _filters(frame, lang)
     shown = filter_district(frame, district)

@@ -16,7 +16,7 @@ from streamlit_folium import st_folium
 from dashboard.charts import category_chart, weekly_chart
 from dashboard.hotspotmap import hotspot_groups
 from dashboard.hotspotview import Filters, Scope, league_rows, rise_rows, scope_mask, selected_shape
-from dashboard.i18n import current_lang, format_date, format_number, format_percent, t
+from dashboard.i18n import current_lang, explain, format_date, format_number, format_percent, t
 from dashboard.mapcache import map_layers, shape_files
 from dashboard.shapes import static_base_map
 from dashboard.sidebar import load_cached, page_dataset, public_minimum
@@ -205,7 +205,7 @@ def _rise_section(source: str, f: Filters, lang: str) -> None:
     try:
         rises = _rises(source, f, baseline)
     except AtlasError as exc:
-        st.info(t("hotspots.rise_unavailable", message=str(exc)))
+        st.info(t("hotspots.rise_unavailable", message=explain(exc)))
         return
     first, last = rises.baseline_window
     rising = int(rises.cells["significant_rise"].sum())
@@ -231,7 +231,7 @@ def main() -> None:
         result = _hotspots(source, f.resolution, f.since, f.until, f.categories, f.statuses, f.district)
         scope = _scope_of_click(dataset, result, f)
     except AtlasError as exc:
-        st.error(t("hotspots.failed", message=str(exc)))
+        st.error(t("hotspots.failed", message=explain(exc)))
         return
     tiles = st.container()  # filled after the map: the map, the slower part to paint, is sent first
     map_col, chart_col = st.columns([1.6, 1])

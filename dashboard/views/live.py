@@ -13,7 +13,7 @@ from streamlit_folium import st_folium
 
 from dashboard.charts import today_chart
 from dashboard.districts import district_lookup
-from dashboard.i18n import current_lang, format_number, t
+from dashboard.i18n import current_lang, explain, format_number, t
 from dashboard.livemap import live_groups
 from dashboard.mapcache import map_layers, shape_files
 from dashboard.settings import settings
@@ -133,7 +133,7 @@ def _panel(source: str, store: CaseStore, lang: str) -> None:
         since = _previous_refresh(int(st.session_state.get("live_period", DEFAULT_PERIOD)))
         snap = live_snapshot(store, district_lookup(source).index, since_event=since)
     except AtlasError as exc:
-        st.error(t("live.store_error", message=str(exc)))
+        st.error(t("live.store_error", message=explain(exc)))
         return
     names = district_lookup(source).names(lang)
     minimum = public_minimum()
@@ -189,7 +189,7 @@ def main() -> None:
     try:
         store = cached_store(url)
     except AtlasError as exc:
-        st.error(t("live.store_error", message=str(exc)))
+        st.error(t("live.store_error", message=explain(exc)))
         return
     wall, period = _controls()
     if wall:

@@ -59,8 +59,8 @@ def _briefing_button(source: str, lang: str) -> None:
         return  # the briefing ranks communities by their stations' reach
     try:
         cjk_font()
-    except BriefingFontMissing as exc:
-        st.caption(t("briefing.font_missing", message=str(exc)))
+    except BriefingFontMissing:
+        st.caption(t("briefing.font_missing"))
         return
     st.download_button(t("briefing.download"), partial(_briefing, source, lang), file_name="briefing.pdf",
                        mime="application/pdf", help=t("briefing.download_help"), key="ov_download_pdf")

@@ -17,7 +17,7 @@ import streamlit.components.v1 as components
 
 from streamlit_folium import st_folium
 
-from dashboard.i18n import DEFAULT_LANG, LANGUAGES, current_lang, t
+from dashboard.i18n import DEFAULT_LANG, LANGUAGES, current_lang, explain, t
 from dashboard.mapcache import layer_files, map_layers
 from dashboard.overviewmap import overview_groups, overview_static_map
 from dashboard.sidebar import load_cached, page_dataset, public_minimum
@@ -151,7 +151,7 @@ def _slide(source: str, story: Story, seconds: int) -> None:
 
 def main() -> None:
     """Draw the page."""
-    opened = page_dataset("present.title", page="present", forget=("present_step",))
+    opened = page_dataset("present.title", page="present", forget=("present_step",), show_title=False)
     if opened is None:
         return
     _, source = opened
@@ -159,7 +159,7 @@ def main() -> None:
     try:
         story = _story(path)
     except AtlasError as exc:
-        st.error(t("present.story_error", message=str(exc)))
+        st.error(t("present.story_error", message=explain(exc)))
         return
     st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
     components.html(KEYS_JS, height=0)

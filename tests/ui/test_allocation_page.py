@@ -143,7 +143,7 @@ def test_scenario_upload_adds_and_reports_bad_files(monkeypatch):
     assert list(kept_scenarios()) == ["甲"]
     with pytest.raises(DataError, match="plans.json: not a scenarios file"):
         load_scenarios_upload(b"{}", "plans.json")
-    with pytest.raises(DataError, match="plans.json: not UTF-8 text"):
+    with pytest.raises(DataError, match="plans.json 不是 UTF-8 文本"):  # said in the session language
         load_scenarios_upload("{}".encode("utf-16"), "plans.json")
 
 

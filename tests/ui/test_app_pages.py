@@ -192,10 +192,34 @@ def test_refused_dataset_shows_report_not_traceback(monkeypatch, tmp_path):
     assert list(missing["Severity"]) == ["error"]
 
 
-def test_unreadable_source_is_reported(monkeypatch, tmp_path):
-    at = _app(monkeypatch, tmp_path / "does-not-exist", lang="en")
+def test_refused_dataset_report_reads_in_chinese(monkeypatch, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "areas.csv").write_text("area_id,name,population,wkt\nA1,x,abc,POINT (1 1)\n", encoding="utf-8")
+    at = _app(monkeypatch, bad, lang="zh_CN")
     assert not at.exception
-    assert at.error[0].value.startswith("The dataset could not be opened")
+    table = at.dataframe[0].value
+    messages = dict(zip(table["问题"].str.extract(r"\((\w+)\)")[0], table["说明"], strict=True))
+    assert messages["bad_value"] == "population 必须是数字；实际为“abc”"
+    assert messages["bad_geometry"] == "应为 Polygon 或 MultiPolygon 几何；实际为 Point"
+    at.session_state["lang"] = "en"
+    at.run()
+    table = at.dataframe[0].value
+    assert "population must be a number; found 'abc'" in set(table["Message"])
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "The dataset could not be opened"),
+        ("zh_CN", "找不到数据集"),
+    ],
+)
+def test_unreadable_source_is_reported(monkeypatch, tmp_path, lang, text):
+    at = _app(monkeypatch, tmp_path / "does-not-exist", lang=lang)
+    assert not at.exception
+    assert text in at.error[0].value
+    assert lang == "en" or "not found" not in at.error[0].value
 
 
 def test_overview_on_demo_city(monkeypatch):
