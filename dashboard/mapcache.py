@@ -6,13 +6,15 @@ and the hotspots page simplified and published the same shapes three times.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.maps import MapLayers, prepare_layers, public_layers
 from dashboard.shapes import ShapeFiles, publish_layers
 from dashboard.sidebar import load_cached
+from geodata.coverage import covered_share
 
-__all__ = ["layer_files", "map_layers", "shape_files"]
+__all__ = ["coverage_shares", "layer_files", "map_layers", "shape_files"]
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -37,3 +39,13 @@ def shape_files(source: str, public_minimum: int = 0) -> ShapeFiles:
     """The community and district files of :func:`layer_files` (what the gap and hotspots maps fetch)."""
     urls = layer_files(source, public_minimum)
     return ShapeFiles(urls["communities"], urls["districts"])
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def coverage_shares(source: str) -> pd.Series | None:
+    """Share (0-1) of each community's residents within a station's reach, by ``area_id``, at the
+    default reaches; ``None`` when the dataset has no stations."""
+    dataset = load_cached(source).dataset
+    if dataset.stations is None or len(dataset.stations) == 0:
+        return None
+    return covered_share(dataset)["covered_share"]

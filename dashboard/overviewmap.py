@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 from jinja2 import Template
 
 import folium
@@ -39,6 +40,7 @@ from dashboard.maps import (
     layer_documents,
     overview_base_map,
     prepare_layers,
+    range_labels,
     swatch_box,
     swatch_dot,
     swatch_line,
@@ -59,11 +61,14 @@ __all__ = [
     "overview_view",
 ]
 
-CHOROPLETHS: tuple[str, ...] = ("population", "cases")
-"""What the community polygons can be coloured by."""
+CHOROPLETHS: tuple[str, ...] = ("population", "cases", "coverage")
+"""What the community polygons can be coloured by (``coverage`` needs the covered shares given)."""
 
 DENSITY_COLOURS = ("#ffffd4", "#fed98e", "#fe9929", "#d95f0e", "#993404")  # ColorBrewer YlOrBr
 CASE_COLOURS = ("#f1eef6", "#d7b5d8", "#df65b0", "#dd1c77", "#980043")  # PuRd
+COVERAGE_COLOURS = ("#a50f15", "#de2d26", "#fb6a4a", "#fcae91", "#edf8e9")  # low coverage = dark red
+COVERAGE_UPPERS = (20.0, 40.0, 60.0, 80.0, 100.0)
+"""Upper bounds of the covered-share classes, %: fixed, so that two steps or two cities compare."""
 HEX_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")  # Purples: apart from YlOrBr
 STATION_COLOUR = "#1f5a96"
 TIER_COLOURS: dict[int, str] = {1: "#e41a1c", 2: "#ff7f00", 3: "#4daf4a", 4: "#17becf", 5: "#984ea3"}
@@ -134,8 +139,8 @@ class OverviewLayers(MacroElement):
     function number(n) { return n === null || n === undefined ? "" : Number(n).toLocaleString("en-US"); }
     // Every text below was HTML-escaped in Python: names in the documents, labels in the view.
     var cells = {
-        communities: function (p, tip, name) {
-            var v = p[tip.field];
+        communities: function (p, tip, name, id) {
+            var v = tip.values ? tip.values[id] : p[tip.field];
             return [name, p.district || "",
                     v === null || v === undefined ? tip.none : tip.value.replace("{n}", number(v))];
         },
@@ -147,7 +152,7 @@ class OverviewLayers(MacroElement):
         var cell = cells[key.indexOf("tier") === 0 ? "tier" : key];
         return function (l) {
             var view = window.atlasView, tip = view.tips[key], p = l.feature.properties;
-            var values = cell(p, tip, p[view.nameKey] || p.name), html = "<table>";
+            var values = cell(p, tip, p[view.nameKey] || p.name, l.feature.id), html = "<table>";
             for (var i = 0; i < values.length; i++) {
                 html += '<tr><th style="text-align:left;padding-right:6px">' + tip.heads[i] + "</th><td>"
                     + values[i] + "</td></tr>";
@@ -302,8 +307,33 @@ _CHOROPLETH_KEYS = {  # field: palette; catalog keys of tooltip heading, value w
 }
 
 
-def _community_part(layers: MapLayers, choropleth: str, lang: str) -> tuple[dict, dict, Section]:
+def _coverage_part(layers: MapLayers, coverage: pd.Series, lang: str) -> tuple[dict, dict, Section]:
+    """Fill and tooltip of the communities coloured by the share of residents within a station's reach."""
+    shares = coverage.reindex(layers.communities["area_id"].to_numpy()).to_numpy(dtype=float) * 100
+    bounds = np.asarray(COVERAGE_UPPERS)
+    classes = np.full(len(shares), -1)
+    finite = np.isfinite(shares)
+    classes[finite] = np.minimum(np.searchsorted(bounds, shares[finite], side="left"), len(bounds) - 1)
+    fill = {"palette": list(COVERAGE_COLOURS), "classes": classes.tolist(), "none": NO_DATA_COLOUR}
+    no_data = translate("legend.no_data", lang)
+    heads = [translate(f"tooltip.{key}", lang) for key in ("name", "district", "covered")]
+    tip = {"heads": escape_all(heads), "values": [round(v) if np.isfinite(v) else None for v in shares],
+           "value": html.escape(translate("unit.percent", lang, n="{n}")), "none": html.escape(no_data)}
+    labels = range_labels(list(COVERAGE_UPPERS), 0.0, lang, 0)
+    items = [(swatch_box(COVERAGE_COLOURS[i]), label) for i, label in enumerate(labels)]
+    if (classes < 0).any():
+        items.append((swatch_box(NO_DATA_COLOUR), no_data))
+    return fill, tip, ("communities", translate("legend.covered", lang), items)
+
+
+def _community_part(
+    layers: MapLayers, choropleth: str, lang: str, coverage: pd.Series | None = None
+) -> tuple[dict, dict, Section]:
     """Fill and tooltip labels of the communities, and their legend section."""
+    if choropleth == "coverage":
+        if coverage is None:
+            raise ValueError("the coverage colouring needs the covered share of each community")
+        return _coverage_part(layers, coverage, lang)
     communities = layers.communities
     field = "cases" if choropleth == "cases" and "cases" in communities.columns else "density"
     palette, heading, unit, title = _CHOROPLETH_KEYS[field]
@@ -378,6 +408,7 @@ def overview_view(
     tiers: Sequence[int] = TIERS,
     show_cases: bool = True,
     tiles: bool = False,
+    coverage: pd.Series | None = None,
 ) -> tuple[dict, list[Section]]:
     """What one rerun shows on the overview map, as data, and the legend sections of the layers shown.
 
@@ -388,13 +419,17 @@ def overview_view(
     lang
         Interface language code (``zh_CN`` or ``en``).
     choropleth
-        ``"population"`` (people per km²) or ``"cases"`` (cases in the window).
+        ``"population"`` (people per km²), ``"cases"`` (cases in the window) or
+        ``"coverage"`` (share of residents within reach, from ``coverage``).
     tiers
         Service point tiers shown.
     show_cases
         Whether the case hexagons are shown.
     tiles
         Whether a web tile backdrop is drawn (it gets a name in the layer control).
+    coverage
+        Share (0-1) of each community's residents within a station's reach,
+        by ``area_id``: what ``choropleth="coverage"`` colours by.
 
     Returns
     -------
@@ -406,7 +441,7 @@ def overview_view(
         ``lang``), every text HTML-escaped; and the legend sections
         ``(layer key, title, items)``, districts first.
     """
-    fill, tip, section = _community_part(layers, choropleth, lang)
+    fill, tip, section = _community_part(layers, choropleth, lang, coverage)
     view = {"nameKey": "name" if lang == "zh_CN" else "name_en", "visible": ["communities", "districts"],
             "names": {key: translate(f"layer.{key}", lang) for key in ("communities", "districts")},
             "tips": {"communities": tip}, "fills": {"communities": fill}}
@@ -450,6 +485,7 @@ def overview_groups(
     layers: MapLayers | None = None,
     tiles_url: str | None = None,
     tiles_attribution: str = "",
+    coverage: pd.Series | None = None,
 ) -> LayerGroups:
     """What changes on the overview map: the view of the layers, the legend, and web tiles if chosen.
 
@@ -460,7 +496,8 @@ def overview_groups(
     lang
         Interface language code (``zh_CN`` or ``en``).
     choropleth
-        ``"population"`` (people per km²) or ``"cases"`` (cases in the window).
+        ``"population"`` (people per km²), ``"cases"`` (cases in the window) or
+        ``"coverage"`` (share of residents within reach, from ``coverage``).
     tiers
         Service point tiers to show, each its own layer.
     show_cases
@@ -470,6 +507,8 @@ def overview_groups(
     tiles_url, tiles_attribution
         A web tile backdrop drawn under everything (``None``: none, the default;
         the district boundaries are the basemap and nothing leaves the machine).
+    coverage
+        Covered share of each community by ``area_id``, for ``choropleth="coverage"``.
 
     Returns
     -------
@@ -492,7 +531,7 @@ def overview_groups(
         folium.TileLayer(tiles_url, attr=tiles_attribution or tiles_url, max_zoom=18, overlay=True,
                          name=name).add_to(groups.new(name))
     view, sections = overview_view(layers, lang=lang, choropleth=choropleth, tiers=tiers,
-                                   show_cases=show_cases, tiles=bool(tiles_url))
+                                   show_cases=show_cases, tiles=bool(tiles_url), coverage=coverage)
     group = groups.new("view", control=False)
     OverviewView(view).add_to(group)
     Legend(translate("legend.title", lang), sections).add_to(group)

@@ -11,7 +11,7 @@ hexagons are shown::
     title = { zh_CN = "十个区县", en = "Ten districts" }
     text = { zh_CN = "……", en = "..." }
     area = "220102000000"            # frame this area; or: view = { center = [43.9, 125.3], zoom = 9 }
-    colour = "population"            # population | cases
+    colour = "population"            # population | cases | coverage
     tiers = [1, 2, 3]                # service point tiers shown
     cases = false                    # case hexagons
 
@@ -36,7 +36,7 @@ DEFAULT_STORY = Path(__file__).parent / "demo" / "story.toml"
 """The demo city's story."""
 
 LANGS = ("zh_CN", "en")
-COLOURS = ("population", "cases")
+COLOURS = ("population", "cases", "coverage")
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def test_defaults_and_an_area(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ('colour = "heat"', r"story.toml: step 1.colour: 'heat' is not one of population, cases"),
+        ('colour = "heat"', r"story.toml: step 1.colour: 'heat' is not one of population, cases, coverage"),
         ("tiers = [0, 6]", r"story.toml: step 1.tiers: expected a list of tiers 1-5"),
         ("view = { center = [43.9], zoom = 9 }", r"story.toml: step 1.view: expected"),
         ("view = { center = [43.9, 125.3], zoom = 30 }", r"zoom not within 1-18"),

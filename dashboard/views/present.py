@@ -18,7 +18,7 @@ import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
 from dashboard.i18n import DEFAULT_LANG, LANGUAGES, current_lang, explain, t
-from dashboard.mapcache import layer_files, map_layers
+from dashboard.mapcache import coverage_shares, layer_files, map_layers
 from dashboard.overviewmap import overview_groups, overview_static_map
 from dashboard.sidebar import load_cached, page_dataset, public_minimum
 from geodata.errors import AtlasError
@@ -41,7 +41,11 @@ PROJECTOR_CSS = """
 .stApp h1 { font-size: 2.6rem; }
 .atlas-step-text { font-size: 1.5rem; line-height: 1.6; color: #f5f7fa; }
 .stApp button p, .stApp button span { color: #0b1220; }  /* dark words on the light buttons */
-.stApp [data-testid="stBaseButton-segmented_controlActive"] p { color: #ffffff; }
+/* the chosen language: white words on a strong blue, readable from the back of a hall */
+.stApp button[role="radio"][aria-checked="true"] {
+  background: #2563eb !important; border-color: #2563eb !important;
+}
+.stApp button[role="radio"][aria-checked="true"] * { color: #ffffff !important; }
 </style>
 """
 # Presenter remotes send PageDown/PageUp; keyboards arrows and space. The buttons are found by their label.
@@ -127,13 +131,15 @@ def _slide(source: str, story: Story, seconds: int) -> None:
     st.markdown(f"<div class='atlas-step-text'>{html.escape(step.text[lang])}</div>", unsafe_allow_html=True)
     minimum = public_minimum() or DEFAULT_MINIMUM
     layers = map_layers(source, minimum)
+    coverage = coverage_shares(source) if step.colour == "coverage" else None
     groups = overview_groups(
         load_cached(source).dataset,
         lang=lang,
-        choropleth=step.colour if step.colour in ("population", "cases") else "population",
+        choropleth=step.colour if step.colour != "coverage" or coverage is not None else "population",
         tiers=list(step.tiers),
         show_cases=step.cases,
         layers=layers,
+        coverage=coverage,
     )
     center, zoom = _view(step, source)
     st_folium(

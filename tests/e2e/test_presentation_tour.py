@@ -8,12 +8,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.i18n import translate
 from geodata.story import read_story
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 CJK_FONTS = ("Noto Sans CJK", "Noto Serif CJK", "WenQuanYi", "Droid Sans Fallback", "Source Han")
 
 pytestmark = pytest.mark.browser
+
+
+LEGEND_OF_COLOUR = {"population": "legend.density", "coverage": "legend.covered"}
 
 
 def _platform_fonts(page, selector: str) -> dict[str, int]:
@@ -59,12 +63,20 @@ def test_the_tour_runs_through_every_step(streamlit_app, offline_page, wait_for_
             expect(page.get_by_role("heading", name=story.steps[number - 2].title[lang])).to_be_visible(
                 timeout=60_000
             )
+            chosen = page.locator('button[role="radio"][aria-checked="true"]')
+            expect(chosen).to_have_text("English")  # white on blue: readable on the dark theme
+            expect(chosen).to_have_css("background-color", "rgb(37, 99, 235)")
+            expect(chosen.locator("p").first).to_have_css("color", "rgb(255, 255, 255)")
         page.keyboard.press("PageDown" if number % 2 else "ArrowRight")  # a presenter's remote, a keyboard
         expect(page.get_by_role("heading", name=story.steps[number - 1].title[lang])).to_be_visible(
             timeout=60_000
         )
         expect(page.get_by_text(story.steps[number - 1].text[lang])).to_be_visible()
-        wait_for_map(page, 60_000)
+        frame = wait_for_map(page, 60_000)
+        colour = story.steps[number - 1].colour
+        if colour in LEGEND_OF_COLOUR:  # the step's own colouring has been drawn, not the last step's
+            legend = translate(LEGEND_OF_COLOUR[colour], lang)
+            expect(frame.get_by_text(legend, exact=True)).to_be_visible(timeout=30_000)
         screenshot(page, f"tour_step_{number}_{lang}")
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_role("heading", name=story.steps[-2].title["en"])).to_be_visible(timeout=60_000)

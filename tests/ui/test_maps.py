@@ -28,6 +28,7 @@ from dashboard.maps import (
 )
 from dashboard.overviewmap import (
     CASE_COLOURS,
+    COVERAGE_COLOURS,
     DENSITY_COLOURS,
     LAYER_ORDER,
     OverviewLayers,
@@ -173,6 +174,27 @@ def test_choropleth_colours_follow_the_choice(tiny):
     assert density["tips"]["communities"] == {
         "heads": ["Name", "District", "Population density"], "field": "density",
         "value": "{n} people/km²", "none": "No data"}
+
+
+def test_coverage_colouring_uses_fixed_classes_and_given_shares(tiny):
+    layers = prepare_layers(tiny)
+    documents = layer_documents(layers)
+    shares = pd.Series({"C1": 1.0, "C2": 0.35, "C3": 0.0})  # 100%, 35% and 0% of residents within reach
+    m = folium.Map()
+    for group in overview_groups(tiny, lang="zh_CN", choropleth="coverage", layers=layers, coverage=shares):
+        group.add_to(m)
+    view = _view(m)
+    fills = _by_area(documents, view)
+    # classes by upper bound 20/40/60/80/100 %: 0 % is the darkest red, 35 % the next, 100 % the lightest
+    assert [fills[a] for a in ("C3", "C2", "C1")] == [COVERAGE_COLOURS[0], COVERAGE_COLOURS[1], COVERAGE_COLOURS[4]]
+    tip = view["tips"]["communities"]
+    order = [f["properties"]["area_id"] for f in documents["communities"]["features"]]
+    assert [tip["values"][order.index(a)] for a in ("C1", "C2", "C3")] == [100, 35, 0]
+    assert tip["heads"][2] == "工作站服务半径内居民" and tip["value"] == "{n}%"
+    legend = _legend_html(m)
+    assert "工作站服务半径内居民占比（%）" in legend and "80 – 100" in legend
+    with pytest.raises(ValueError, match="needs the covered share"):
+        overview_groups(tiny, lang="en", choropleth="coverage", layers=layers)
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
