@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.i18n import t
+from dashboard.chrome import chrome_css
+from dashboard.i18n import current_lang, t
 from dashboard.offline import ensure_static_assets
 from dashboard.sidebar import render_sidebar, show_failure
 
@@ -37,6 +38,7 @@ pages = [
 ]
 page = st.navigation(pages)
 result = render_sidebar(language=page.url_path != "present")
+st.html(chrome_css(current_lang(), int(st.get_option("server.maxUploadSize"))))
 if result.dataset is None:
     st.title(t("app.title"))
     show_failure(result)

@@ -71,6 +71,8 @@ COVERAGE_UPPERS = (20.0, 40.0, 60.0, 80.0, 100.0)
 """Upper bounds of the covered-share classes, %: fixed, so that two steps or two cities compare."""
 HEX_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")  # Purples: apart from YlOrBr
 STATION_COLOUR = "#1f5a96"
+PROPOSED_COLOUR = "#6a3d9a"  # the allocation page's new stations
+PROPOSED_RADIUS = 9
 TIER_COLOURS: dict[int, str] = {1: "#e41a1c", 2: "#ff7f00", 3: "#4daf4a", 4: "#17becf", 5: "#984ea3"}
 """Marker colour of each service point tier (1 city centre ... 5 building point)."""
 
@@ -486,6 +488,7 @@ def overview_groups(
     tiles_url: str | None = None,
     tiles_attribution: str = "",
     coverage: pd.Series | None = None,
+    proposed: pd.DataFrame | None = None,
 ) -> LayerGroups:
     """What changes on the overview map: the view of the layers, the legend, and web tiles if chosen.
 
@@ -509,6 +512,9 @@ def overview_groups(
         the district boundaries are the basemap and nothing leaves the machine).
     coverage
         Covered share of each community by ``area_id``, for ``choropleth="coverage"``.
+    proposed
+        Proposed new stations (``order``, ``x``, ``y`` in WGS84), drawn as
+        numbered markers with their own legend section; ``None``: none.
 
     Returns
     -------
@@ -532,6 +538,16 @@ def overview_groups(
                          name=name).add_to(groups.new(name))
     view, sections = overview_view(layers, lang=lang, choropleth=choropleth, tiers=tiers,
                                    show_cases=show_cases, tiles=bool(tiles_url), coverage=coverage)
+    if proposed is not None and len(proposed):
+        name = translate("legend.proposed", lang)
+        target = groups.new("proposed", control=False)
+        for order, x, y in proposed[["order", "x", "y"]].itertuples(index=False):
+            tip = html.escape(translate("legend.proposed_site", lang, n=int(order)))
+            folium.CircleMarker(location=(float(y), float(x)), radius=PROPOSED_RADIUS, color="#ffffff",
+                                weight=2, fill=True, fill_color=PROPOSED_COLOUR, fill_opacity=0.95,
+                                tooltip=tip).add_to(target)
+        sections.append(("proposed", name, [(swatch_dot(PROPOSED_COLOUR, PROPOSED_RADIUS),
+                                             translate("legend.proposed_n", lang, n=len(proposed)))]))
     group = groups.new("view", control=False)
     OverviewView(view).add_to(group)
     Legend(translate("legend.title", lang), sections).add_to(group)
@@ -573,6 +589,7 @@ def overview_map(
     show_cases: bool = True,
     layers: MapLayers | None = None,
     height: int | str = "100%",
+    coverage: pd.Series | None = None,
 ) -> folium.Map:
     """The whole overview as one standalone map, its data inline (for export and tests).
 
@@ -584,6 +601,6 @@ def overview_map(
     m = overview_base_map(layers, height=height)
     OverviewLayers(documents=layer_documents(layers)).add_to(m)
     for group in overview_groups(dataset, lang=lang, choropleth=choropleth, tiers=tiers,
-                                 show_cases=show_cases, layers=layers):
+                                 show_cases=show_cases, layers=layers, coverage=coverage):
         group.add_to(m)
     return localize(m)

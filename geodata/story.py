@@ -14,6 +14,8 @@ hexagons are shown::
     colour = "population"            # population | cases | coverage
     tiers = [1, 2, 3]                # service point tiers shown
     cases = false                    # case hexagons
+    proposal = 10                    # new stations sited by maximal covering, drawn on the map
+                                     # (colour = "coverage" then shows coverage with them)
 
 Every problem is reported with the file, the step number and the field.
 """
@@ -37,6 +39,8 @@ DEFAULT_STORY = Path(__file__).parent / "demo" / "story.toml"
 
 LANGS = ("zh_CN", "en")
 COLOURS = ("population", "cases", "coverage")
+MAX_PROPOSAL = 100
+"""Most new stations a step may propose (each one is a maximal-covering solve)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class StoryStep:
     colour: str = "population"
     tiers: tuple[int, ...] = ()
     cases: bool = False
+    proposal: int = 0
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def _step(raw: object, where: Message) -> StoryStep:
         raise DataError(
             msg(
                 "story.not_a_step",
-                "{where}: expected a table of title, text, view or area, colour, tiers, cases",
+                "{where}: expected a table of title, text, view or area, colour, tiers, cases, proposal",
                 where=where,
             )
         )
@@ -156,6 +161,17 @@ def _step(raw: object, where: Message) -> StoryStep:
                 cases=cases,
             )
         )
+    proposal = raw.get("proposal", 0)
+    if isinstance(proposal, bool) or not isinstance(proposal, int) or not 0 <= proposal <= MAX_PROPOSAL:
+        raise DataError(
+            msg(
+                "story.bad_proposal",
+                "{where}.proposal: expected a number of new stations 0-{most}, got {proposal!r}",
+                where=where,
+                most=MAX_PROPOSAL,
+                proposal=proposal,
+            )
+        )
     return StoryStep(
         title=_words(raw.get("title"), msg("story.step_field", "{step}.{field}", step=where, field="title")),
         text=_words(raw.get("text"), msg("story.step_field", "{step}.{field}", step=where, field="text")),
@@ -165,6 +181,7 @@ def _step(raw: object, where: Message) -> StoryStep:
         colour=colour,
         tiers=tuple(int(t) for t in tiers),
         cases=cases,
+        proposal=proposal,
     )
 
 

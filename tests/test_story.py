@@ -25,18 +25,21 @@ def test_the_demo_story() -> None:
     assert len(story.steps) == 5 and story.title["en"] == "Citizen services in Changchun"
     assert [s.cases for s in story.steps] == [False, False, False, True, False]
     assert story.steps[1].tiers == (1, 2, 3, 4) and story.steps[1].zoom == 11.0
+    assert [s.colour for s in story.steps] == ["population", "population", "coverage", "cases", "coverage"]
+    assert [s.proposal for s in story.steps] == [0, 0, 0, 0, 10]  # the last step shows the proposal
     assert all(s.title["zh_CN"] and s.title["en"] and s.text["zh_CN"] and s.text["en"] for s in story.steps)
 
 
 def test_defaults_and_an_area(tmp_path) -> None:
     story = read_story(write(tmp_path, STEP + 'area = "D1"\n'))
     step = story.steps[0]
-    assert (step.area, step.center, step.colour, step.tiers, step.cases) == (
+    assert (step.area, step.center, step.colour, step.tiers, step.cases, step.proposal) == (
         "D1",
         None,
         "population",
         (),
         False,
+        0,
     )
 
 
@@ -48,6 +51,8 @@ def test_defaults_and_an_area(tmp_path) -> None:
         ("view = { center = [43.9], zoom = 9 }", r"story.toml: step 1.view: expected"),
         ("view = { center = [43.9, 125.3], zoom = 30 }", r"zoom not within 1-18"),
         ('cases = "yes"', r"step 1.cases: expected true or false"),
+        ("proposal = -1", r"step 1.proposal: expected a number of new stations 0-100, got -1"),
+        ("proposal = true", r"step 1.proposal: expected a number of new stations 0-100, got True"),
         (
             'area = "D1"\nview = { center = [43.9, 125.3], zoom = 9 }',
             r"step 1: give an area or a view, not both",

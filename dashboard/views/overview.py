@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import partial
 
+import pandas as pd
 import streamlit as st
 
 from streamlit_folium import st_folium
 
 from dashboard.briefing import BriefingFontMissing, briefing_pdf, cjk_font
 from dashboard.i18n import current_lang, format_date, format_number, format_percent, t
-from dashboard.mapcache import layer_files, map_layers
+from dashboard.mapcache import coverage_shares, layer_files, map_layers
 from dashboard.maps import MapLayers, facts_rows
 from dashboard.overviewmap import (
     CHOROPLETHS,
@@ -42,8 +43,13 @@ def _standalone(
     """The map as shown, as one HTML file that opens offline on any computer."""
     dataset = load_cached(source).dataset
     m = overview_map(dataset, lang=lang, choropleth=choropleth, tiers=tiers, show_cases=show_cases,
-                     layers=map_layers(source, minimum))
+                     layers=map_layers(source, minimum), coverage=_coverage(source, choropleth))
     return standalone_html(m, title=f"{dataset.name} · {t('page.overview', lang)}").encode("utf-8")
+
+
+def _coverage(source: str, choropleth: str) -> pd.Series | None:
+    """The covered shares the coverage colouring needs (computed once per dataset, on first use)."""
+    return coverage_shares(source) if choropleth == "coverage" else None
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -106,9 +112,11 @@ def _kpi_tiles(k: OverviewKpis, lang: str) -> None:
 def _controls(layers: MapLayers, lang: str) -> tuple[str, list[int], bool, bool]:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     has_cases = "cases" in layers.communities.columns
-    options = list(CHOROPLETHS) if has_cases else ["population"]
+    shown = {"population": True, "cases": has_cases, "coverage": layers.stations is not None}
+    options = [c for c in CHOROPLETHS if shown[c]]
     labels = {"population": t("overview.choropleth_population", lang),
-              "cases": t("overview.choropleth_cases", lang, days=layers.window_days)}
+              "cases": t("overview.choropleth_cases", lang, days=layers.window_days),
+              "coverage": t("overview.choropleth_coverage", lang)}
     choropleth = left.segmented_control(t("overview.choropleth"), options, format_func=labels.get,
                                         default=options[0], required=True, key="ov_choropleth") or options[0]
     show_cases = right.toggle(t("overview.hexagons"), value=has_cases, disabled=not has_cases,
@@ -160,7 +168,7 @@ def _map_and_facts(source: str, choropleth: str, tiers: list[int], show_cases: b
     # (fills, visible layers, labels) and the legend, so the map keeps its zoom and never blanks.
     web = settings()
     groups = overview_groups(dataset, lang=lang, choropleth=choropleth, tiers=tiers,
-                             show_cases=show_cases, layers=layers,
+                             show_cases=show_cases, layers=layers, coverage=_coverage(source, choropleth),
                              tiles_url=web.tiles_url if tiles else None,
                              tiles_attribution=web.tiles_attribution)
     map_col, facts_col = st.columns([3, 1.1])

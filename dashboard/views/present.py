@@ -12,6 +12,7 @@ import html
 import os
 import time
 
+import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -21,8 +22,10 @@ from dashboard.i18n import DEFAULT_LANG, LANGUAGES, current_lang, explain, t
 from dashboard.mapcache import coverage_shares, layer_files, map_layers
 from dashboard.overviewmap import overview_groups, overview_static_map
 from dashboard.sidebar import load_cached, page_dataset, public_minimum
+from geodata.coverage import covered_share
 from geodata.errors import AtlasError
 from geodata.privacy import DEFAULT_MINIMUM
+from geodata.site_plan import add_stations, plan_sites
 from geodata.story import DEFAULT_STORY, Story, StoryStep, read_story, zoom_for_bounds
 
 MAP_KEY = "present_map"
@@ -116,6 +119,15 @@ def _view(step: StoryStep, source: str) -> tuple[tuple[float, float], float]:
     return ((miny + maxy) / 2, (minx + maxx) / 2), zoom_for_bounds(bounds)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _proposal(source: str, add: int) -> tuple[pd.DataFrame, pd.Series]:
+    """``add`` new stations sited by maximal covering (population), and the covered shares with them."""
+    dataset = load_cached(source).dataset
+    plan = plan_sites(dataset, add=add, objective="mclp", weight="population")
+    with_new = covered_share(add_stations(dataset, plan.sites))["covered_share"]
+    return pd.DataFrame(plan.sites[["order", "x", "y"]]), with_new
+
+
 def _slide(source: str, story: Story, seconds: int) -> None:
     lang = current_lang()
     count = len(story.steps)
@@ -131,7 +143,15 @@ def _slide(source: str, story: Story, seconds: int) -> None:
     st.markdown(f"<div class='atlas-step-text'>{html.escape(step.text[lang])}</div>", unsafe_allow_html=True)
     minimum = public_minimum() or DEFAULT_MINIMUM
     layers = map_layers(source, minimum)
-    coverage = coverage_shares(source) if step.colour == "coverage" else None
+    proposed, coverage = None, None
+    if step.proposal and load_cached(source).dataset.stations is not None:
+        try:
+            with st.spinner(t("present.proposal_solving", n=step.proposal)):
+                proposed, coverage = _proposal(source, step.proposal)
+        except AtlasError as exc:  # a story written for another city: say so, show the step without it
+            st.warning(t("present.proposal_failed", message=explain(exc)))
+    if step.colour == "coverage" and coverage is None:
+        coverage = coverage_shares(source)
     groups = overview_groups(
         load_cached(source).dataset,
         lang=lang,
@@ -140,6 +160,7 @@ def _slide(source: str, story: Story, seconds: int) -> None:
         show_cases=step.cases,
         layers=layers,
         coverage=coverage,
+        proposed=proposed,
     )
     center, zoom = _view(step, source)
     st_folium(

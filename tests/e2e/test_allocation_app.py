@@ -59,4 +59,12 @@ def test_allocation_page_states_the_gain_and_paints_today_and_the_scenario(
     after = _frame_with(page, "新建工作站（按选址顺序）")  # a busy machine may redraw the map once more
     assert after.evaluate(_NEW_STATIONS_JS) == 10  # the ten new stations, numbered in their tooltips
     assert before.evaluate(_NEW_STATIONS_JS) == 0
+    # Streamlit's own words on the scenario uploader are in Chinese too
+    words = page.evaluate(
+        """() => [
+            '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p',
+            '[data-testid="stFileUploaderDropzoneInstructions"] span',
+        ].map((sel) => getComputedStyle(document.querySelector(sel), "::after").content)"""
+    )
+    assert words == ['"上传"', '"单个文件不超过 200 MB"']
     screenshot(page, "allocation-demo")

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.i18n import translate
+from dashboard.overviewmap import PROPOSED_COLOUR
 from geodata.story import read_story
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -17,6 +18,15 @@ CJK_FONTS = ("Noto Sans CJK", "Noto Serif CJK", "WenQuanYi", "Droid Sans Fallbac
 pytestmark = pytest.mark.browser
 
 
+PROPOSED_JS = """(colour) => {
+    let n = 0;  // circle markers of this fill colour on the folium map (drawn on a canvas: count layers)
+    for (const key of Object.keys(window).filter((k) => k.startsWith("map_"))) {
+        if (window[key] && window[key].eachLayer) {
+            window[key].eachLayer((l) => { if (l instanceof L.CircleMarker && l.options.fillColor === colour) n++; });
+        }
+    }
+    return n;
+}"""
 LEGEND_OF_COLOUR = {"population": "legend.density", "coverage": "legend.covered"}
 
 
@@ -77,6 +87,10 @@ def test_the_tour_runs_through_every_step(streamlit_app, offline_page, wait_for_
         if colour in LEGEND_OF_COLOUR:  # the step's own colouring has been drawn, not the last step's
             legend = translate(LEGEND_OF_COLOUR[colour], lang)
             expect(frame.get_by_text(legend, exact=True)).to_be_visible(timeout=30_000)
+        if story.steps[number - 1].proposal:  # the proposed stations, numbered, with their legend
+            expect(frame.get_by_text(translate("legend.proposed", lang), exact=True)).to_be_visible()
+            frame.wait_for_function(f"() => ({PROPOSED_JS})('{PROPOSED_COLOUR}') > 0", timeout=60_000)
+            assert frame.evaluate(f"() => ({PROPOSED_JS})('{PROPOSED_COLOUR}')") == story.steps[number - 1].proposal
         screenshot(page, f"tour_step_{number}_{lang}")
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_role("heading", name=story.steps[-2].title["en"])).to_be_visible(timeout=60_000)

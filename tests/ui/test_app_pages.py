@@ -229,3 +229,14 @@ def test_overview_on_demo_city(monkeypatch):
     assert values["社区/村"] == "2,019"
     at.switch_page("views/data.py").run()
     assert not at.exception
+
+
+def test_overview_colours_by_coverage(tiny_folder, open_page, write_tiny):
+    at = open_page(tiny_folder, "views/overview.py", "en", ov_choropleth="coverage")
+    assert not at.exception
+    control = at.segmented_control(key="ov_choropleth")
+    assert control.value == "coverage"
+    assert control.options == ["Population density", "Cases (last 90 days)", "Residents within reach"]
+    no_stations = write_tiny("no-stations", stations=None)
+    at = open_page(no_stations, "views/overview.py", "en")
+    assert "Residents within reach" not in at.segmented_control(key="ov_choropleth").options

@@ -31,6 +31,7 @@ from dashboard.overviewmap import (
     COVERAGE_COLOURS,
     DENSITY_COLOURS,
     LAYER_ORDER,
+    PROPOSED_COLOUR,
     OverviewLayers,
     OverviewView,
     overview_groups,
@@ -193,6 +194,15 @@ def test_coverage_colouring_uses_fixed_classes_and_given_shares(tiny):
     assert tip["heads"][2] == "工作站服务半径内居民" and tip["value"] == "{n}%"
     legend = _legend_html(m)
     assert "工作站服务半径内居民占比（%）" in legend and "80 – 100" in legend
+    proposed = pd.DataFrame({"order": [1, 2], "x": [125.30, 125.31], "y": [43.80, 43.81]})
+    m = folium.Map()
+    for group in overview_groups(tiny, lang="en", layers=layers, proposed=proposed):
+        group.add_to(m)
+    markers = [c for c in _descendants(m) if isinstance(c, folium.CircleMarker)]
+    assert [(c.location, c.options["fillColor"]) for c in markers] == [
+        ([43.80, 125.30], PROPOSED_COLOUR), ([43.81, 125.31], PROPOSED_COLOUR)]
+    assert "New station no. 2" in _render(m)
+    assert "Proposed new stations" in _legend_html(m) and "2 new (maximal covering)" in _legend_html(m)
     with pytest.raises(ValueError, match="needs the covered share"):
         overview_groups(tiny, lang="en", choropleth="coverage", layers=layers)
 

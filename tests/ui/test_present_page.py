@@ -38,3 +38,12 @@ def test_a_broken_story_is_reported(tiny_folder, open_page, tmp_path, monkeypatc
     at = open_page(tiny_folder, "views/present.py", "en")
     assert not at.exception
     assert any("The story file cannot be used" in e.value and "step 1.title" in e.value for e in at.error)
+
+
+def test_the_last_step_sites_its_proposal(tiny_folder, open_page) -> None:
+    at = open_page(tiny_folder, "views/present.py", "en")
+    for _ in range(4):
+        _button(at, "▶").click().run()
+    assert not at.exception
+    assert at.title[-1].value == read_story().steps[4].title["en"]
+    assert not at.warning  # ten sites found on the grid of candidates even in a three-community city
