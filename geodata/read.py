@@ -20,7 +20,7 @@ from geodata.errors import DataError
 from geodata.manifest import LayerSource
 from geodata.messages import msg
 
-__all__ = ["RawTable", "detect_encoding", "read_raw"]
+__all__ = ["RawTable", "detect_encoding", "read_raw", "read_text"]
 
 _TABULAR = {".csv", ".txt", ".xlsx"}
 _CJK_MIN, _CJK_MAX = "\u4e00", "\u9fff"
@@ -89,13 +89,22 @@ def detect_encoding(data: bytes) -> str:
     return best.encoding if best is not None else "latin-1"
 
 
-def _read_csv(path: Path, encoding: str | None) -> RawTable:
+def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
+    """A text file's content and the encoding it was read with (detected when ``encoding`` is ``None``).
+
+    GBK and GB2312 are read as GB18030, a strict superset: never worse, sometimes needed.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be decoded with that encoding.
+    """
     data = path.read_bytes()
     encoding = encoding or detect_encoding(data[:1_000_000])
     if encoding.lower().replace("-", "") in {"gbk", "gb2312"}:
-        encoding = "gb18030"  # a strict superset: never worse, sometimes needed
+        encoding = "gb18030"
     try:
-        text = data.decode(encoding)
+        return data.decode(encoding), encoding
     except (UnicodeDecodeError, LookupError) as exc:
         raise DataError(
             msg(
@@ -106,6 +115,10 @@ def _read_csv(path: Path, encoding: str | None) -> RawTable:
                 reason=str(exc),
             )
         ) from exc
+
+
+def _read_csv(path: Path, encoding: str | None) -> RawTable:
+    text, encoding = read_text(path, encoding)
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
     return RawTable(frame=frame, geometry=None, crs=None, first_row=2, encoding=encoding)
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from geodata.errors import DataError
 from geodata.messages import Message, msg
-from geodata.read import detect_encoding
+from geodata.read import read_text
 
 __all__ = ["SHOWN", "problem_line", "quoted", "raise_problems", "read_table"]
 
@@ -75,22 +75,7 @@ def raise_problems(lines: Sequence[Message | str]) -> None:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """A CSV/TXT file as text (UTF-8, UTF-8 with BOM or GBK detected; ``,``, ``;``, tab or ``|``)."""
-    data = path.read_bytes()
-    encoding = detect_encoding(data[:1_000_000])
-    if encoding.lower().replace("-", "") in {"gbk", "gb2312"}:
-        encoding = "gb18030"  # a strict superset
-    try:
-        text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise DataError(
-            msg(
-                "tables.bad_encoding",
-                "{file}: cannot be read as {encoding}: {reason}",
-                file=path.name,
-                encoding=encoding,
-                reason=str(exc),
-            )
-        ) from exc
+    text, _ = read_text(path)
     header = text.split("\n", 1)[0]
     sep = max(",;\t|", key=header.count)
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
