@@ -57,7 +57,9 @@ Coordinates are WGS84 (EPSG:4326); days are calendar days of ``received_at``
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -817,13 +819,23 @@ def permutation_p_values(
     observed = values + matrix @ values
     draws = _distinct_draws(np.random.default_rng(seed), n - 1, int(size.max()), permutations)
     cells_by_size = [np.flatnonzero(size == slot + 1) for slot in range(draws.shape[1])]
-    at_least = np.zeros(n, dtype=np.int64)
-    at_most = np.zeros(n, dtype=np.int64)
     step = max(1, _BLOCK_ELEMENTS // n)
-    for start in range(0, permutations, step):  # blocks of replicates, not a loop over cells
+
+    def tails(start: int) -> tuple[np.ndarray, np.ndarray]:
         sums = _replicate_sums(values, draws[start : start + step], cells_by_size)
-        at_least += (sums >= observed).sum(axis=0)
-        at_most += (sums <= observed).sum(axis=0)
+        return (sums >= observed).sum(axis=0), (sums <= observed).sum(axis=0)
+
+    # Blocks of replicates, not a loop over cells; numpy releases the GIL in these array operations,
+    # so the blocks run on every core. The sums of counts do not depend on the order of the blocks.
+    starts = range(0, permutations, step)
+    workers = min(len(starts), os.cpu_count() or 1)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(tails, starts))
+    else:
+        parts = [tails(start) for start in starts]
+    at_least = np.sum([part[0] for part in parts], axis=0, dtype=np.int64)
+    at_most = np.sum([part[1] for part in parts], axis=0, dtype=np.int64)
     return np.minimum(1.0, 2.0 * (np.minimum(at_least, at_most) + 1) / (permutations + 1))
 
 

@@ -905,6 +905,7 @@ def service_kpis(
     until: dt.date | None = None,
     backlog_days: int = DEFAULT_BACKLOG_DAYS,
     category: str | None = None,
+    units: pd.DataFrame | None = None,
 ) -> KpiReport:
     """Every case KPI of one window: city, districts, streets, stations, categories, data quality.
 
@@ -924,6 +925,11 @@ def service_kpis(
         Age in days beyond which an unresolved case is overdue.
     category
         Only the cases of this category (default: all).
+    units
+        :func:`case_units` of ``dataset``, when already known: a page that
+        filters one dataset's cases many ways places every case once and
+        passes the rows of the cases it keeps (a case's units do not depend
+        on the other cases). Default: computed here.
 
     Returns
     -------
@@ -939,7 +945,12 @@ def service_kpis(
     _check_options(backlog_days, category)
     window = kpi_window(dataset, since=since, until=until)
     table = _case_table(dataset, window, backlog_days, category)
-    units = case_units(dataset)
+    n_cases = 0 if dataset.cases is None else len(dataset.cases)
+    if units is None:
+        units = case_units(dataset)
+    elif len(units) != n_cases:
+        raise ValueError(f"units has {len(units)} rows for {n_cases} cases")
+    units = units.reset_index(drop=True)
     chain = _area_chain(dataset.areas)
     frames = {level: _unit_frame(dataset, table, units, level, chain) for level in UNIT_LEVELS}
     return KpiReport(

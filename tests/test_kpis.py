@@ -38,6 +38,7 @@ and before it::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -193,6 +194,19 @@ def test_without_stations_cases_go_by_location_and_stay_counted():
     assert report.unassigned.loc["station", "received"] == 16
     assert report.stations.empty
     assert report.city["received"] == 16
+
+
+def test_units_placed_once_give_the_same_report_for_a_subset(city):
+    keep = city.cases["category"].isin(["utilities", "housing"]).to_numpy().copy()
+    keep[[0, 13]] = True  # and a case named to a station, and one placed by its station's area
+    subset = dataclasses.replace(city, cases=city.cases[keep])
+    fresh = service_kpis(subset, **APRIL)
+    reused = service_kpis(subset, **APRIL, units=case_units(city)[keep])
+    for frame in ("districts", "streets", "stations", "unassigned", "category_change"):
+        pd.testing.assert_frame_equal(getattr(reused, frame), getattr(fresh, frame))
+    assert reused.city == fresh.city and reused.quality == fresh.quality
+    with pytest.raises(ValueError, match=r"units has \d+ rows for \d+ cases"):
+        service_kpis(subset, **APRIL, units=case_units(city))
 
 
 # --------------------------------------------------------------------------- the city

@@ -30,7 +30,7 @@ from geodata.hotspots import (
     count_cells,
     hotspots,
 )
-from geodata.kpis import KpiReport, category_breakdown, service_kpis, weekly_counts
+from geodata.kpis import KpiReport, case_units, category_breakdown, service_kpis, weekly_counts
 from geodata.overview import area_at
 from geodata.privacy import visible_counts
 from geodata.schema import CATEGORIES, STATUSES, Dataset
@@ -65,10 +65,17 @@ def _scoped(source: str, f: Filters, scope: Scope) -> Dataset:
     return dataclasses.replace(dataset, cases=dataset.cases[mask])
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _units(source: str) -> pd.DataFrame:
+    """Every case's station, street and district, placed once: a filter then takes rows."""
+    return case_units(load_cached(source).dataset)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _kpis(source: str, f: Filters, scope: Scope) -> tuple[KpiReport, pd.DataFrame, pd.DataFrame]:
     dataset = _scoped(source, f, scope)
-    return (service_kpis(dataset, since=f.since, until=f.until),
+    units = _units(source)[scope_mask(_cells(source, f.resolution), f, scope)]
+    return (service_kpis(dataset, since=f.since, until=f.until, units=units),
             weekly_counts(dataset, since=f.since, until=f.until),
             category_breakdown(dataset, since=f.since, until=f.until))
 
