@@ -7,10 +7,11 @@ hexagons, the legend, the selection -- travels as feature groups.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import folium
 import geopandas as gpd
-import shapely
-import shapely.geometry
+import h3
 
 from dashboard.i18n import format_number, translate
 from dashboard.maps import (
@@ -26,7 +27,7 @@ from dashboard.maps import (
 )
 from dashboard.offline import localize
 
-__all__ = ["CLASS_COLOURS", "COUNT_COLOURS", "SELECTED_COLOUR", "hotspot_groups"]
+__all__ = ["CLASS_COLOURS", "COUNT_COLOURS", "SELECTED_COLOUR", "cell_shape", "hotspot_groups"]
 
 CLASS_COLOURS: dict[str, str] = {
     "hot_99": "#b2182b",
@@ -43,10 +44,20 @@ SELECTED_COLOUR = "#00bcd4"
 _LEGEND_ORDER = ("hot_99", "hot_95", "hot_90", "cold_90", "cold_95", "cold_99")
 
 
+@lru_cache(maxsize=1 << 16)
+def cell_shape(cell: str) -> dict:
+    """GeoJSON polygon of one H3 cell, coordinates rounded to 5 decimals (about 1 m).
+
+    A cell's shape never changes, so each is made once per server process and
+    a filter change only looks its cells up. Shared between calls: read-only.
+    """
+    ring = [(round(lng, 5), round(lat, 5)) for lat, lng in h3.cell_to_boundary(cell)]
+    return {"type": "Polygon", "coordinates": (tuple(ring + ring[:1]),)}
+
+
 def _shapes(cells: gpd.GeoDataFrame) -> list[dict]:
-    """GeoJSON geometries of the hexagons, coordinates rounded to 5 decimals (about 1 m)."""
-    rounded = shapely.set_precision(cells.geometry.to_numpy(), 1e-5)
-    return [shapely.geometry.mapping(g) for g in rounded]
+    """GeoJSON geometries of the hexagons (:func:`cell_shape` of each ``h3`` id)."""
+    return [cell_shape(cell) for cell in cells["h3"].astype(str)]
 
 
 def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
@@ -131,7 +142,8 @@ def hotspot_groups(
     ----------
     cells
         The result of :func:`geodata.hotspots.hotspots` (one row per cell of
-        the study area, with ``class``); may be empty.
+        the study area, with ``class``); may be empty. The shapes drawn are
+        those of the ``h3`` ids (:func:`cell_shape`).
     lang
         Interface language code.
     show_counts

@@ -108,3 +108,16 @@ def test_resolution_for_degenerate_extent():
     assert resolution_for_extent((125.0, 43.0, 125.0, 43.0)) == 10
     with pytest.raises(DataError, match="bounds must be finite"):
         resolution_for_extent((np.nan, 0, 1, 1))
+
+
+@pytest.mark.parametrize("resolution", [6, 8, 10])
+def test_map_cell_shapes_are_the_hexagons_to_a_metre(resolution):
+    from dashboard.hotspotmap import cell_shape
+
+    cells = list(h3.grid_disk(h3.latlng_to_cell(43.88, 125.32, resolution), 2))
+    exact = hexagon_polygons(cells)
+    for cell, polygon in zip(cells, exact, strict=True):
+        shape = shapely.geometry.shape(cell_shape(cell))
+        assert shape.is_valid and len(shape.exterior.coords) == len(polygon.exterior.coords)
+        assert shapely.hausdorff_distance(shape, polygon) < 1e-5  # degrees: rounded to 5 decimals
+    assert cell_shape(cells[0]) is cell_shape(cells[0])  # made once, then looked up

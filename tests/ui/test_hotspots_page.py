@@ -10,13 +10,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import geopandas as gpd
-import shapely
+import h3
 
 from dashboard.charts import category_chart, weekly_chart
 from dashboard.hotspotmap import CLASS_COLOURS, hotspot_groups
 from dashboard.hotspotview import league_rows
 from dashboard.maps import prepare_layers
 from dashboard.shapes import ShapeFiles, static_base_map
+from geodata.hexagons import hexagon_polygons
 from geodata.kpis import category_breakdown, service_kpis, weekly_counts
 from geodata.schema import WGS84
 
@@ -78,9 +79,10 @@ def test_click_on_a_hexagon_with_cases_narrows_to_it(open_page, tiny_folder):
 
 
 def _cells(classes: list[str], counts: list[int]) -> gpd.GeoDataFrame:
-    polygons = [shapely.box(125.30 + 0.01 * i, 43.80, 125.309 + 0.01 * i, 43.809) for i in range(len(classes))]
+    ids = sorted(h3.grid_disk(h3.latlng_to_cell(43.80, 125.30, 8), 1))[: len(classes)]  # real cells, as hotspots()
+    polygons = hexagon_polygons(ids)
     return gpd.GeoDataFrame(
-        {"h3": [f"8{i}" for i in range(len(classes))], "cases": counts, "gi_z": [3.1] * len(classes),
+        {"h3": ids, "cases": counts, "gi_z": [3.1] * len(classes),
          "p_value": [0.001] * len(classes), "q_value": [0.004] * len(classes), "class": classes},
         geometry=polygons, crs=WGS84,
     )
