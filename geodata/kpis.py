@@ -69,9 +69,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,8 @@ from geodata.errors import DataError
 from geodata.messages import msg
 from geodata.schema import CATEGORIES, LEVELS_RESOLVED, Dataset
 from geodata.underserved import BACKLOG_STATUSES, DEFAULT_BACKLOG_DAYS, DEFAULT_WINDOW_DAYS, assign_cases
+
+T = TypeVar("T")
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -287,8 +290,33 @@ def _located(geometry: gpd.GeoSeries) -> np.ndarray:
     return ~(shapely.is_missing(values) | shapely.is_empty(values))
 
 
+_LAYER_MEMO: dict[tuple, object] = {}
+
+
+def _per_layers(name: str, frames: tuple[pd.DataFrame | None, ...], build: Callable[[], T]) -> T:
+    """``build()``, made once for as long as these layer frames live.
+
+    For what depends only on a dataset's areas and stations, not on its cases:
+    a page that filters the cases many ways (a new ``Dataset`` with the same
+    areas and stations each time) does not rebuild it. Layers are read-only
+    here, as everywhere in the engine; the memo is keyed by the frames'
+    identity and forgets an entry when one of its frames is collected.
+    """
+    key = (name, *(id(frame) for frame in frames))
+    if key not in _LAYER_MEMO:
+        _LAYER_MEMO[key] = build()
+        for frame in frames:
+            if frame is not None:
+                weakref.finalize(frame, _LAYER_MEMO.pop, key, None)
+    return _LAYER_MEMO[key]  # type: ignore[return-value]
+
+
 def _area_chain(areas: gpd.GeoDataFrame) -> pd.DataFrame:
     """``street_id`` and ``district_id`` of every area: itself or its nearest ancestor of that level."""
+    return _per_layers("chain", (areas,), lambda: _build_area_chain(areas))
+
+
+def _build_area_chain(areas: gpd.GeoDataFrame) -> pd.DataFrame:
     ids = areas["area_id"].to_numpy(dtype=object)
     level = pd.Series(areas["level"].to_numpy(dtype=object), index=ids)
     parent = pd.Series(areas["parent_id"].to_numpy(dtype=object), index=ids)
@@ -517,6 +545,11 @@ def _areas_of_level(areas: gpd.GeoDataFrame, level: str) -> pd.DataFrame:
 
 def _unit_names(dataset: Dataset, level: str, chain: pd.DataFrame) -> pd.DataFrame:
     """The units of one level with their names (and the names of the units above them)."""
+    frames = (dataset.areas, dataset.stations, chain)
+    return _per_layers(f"names-{level}", frames, lambda: _build_unit_names(dataset, level, chain))
+
+
+def _build_unit_names(dataset: Dataset, level: str, chain: pd.DataFrame) -> pd.DataFrame:
     areas = dataset.areas
     if level == "district":
         return _areas_of_level(areas, "district")

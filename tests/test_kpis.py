@@ -209,6 +209,16 @@ def test_units_placed_once_give_the_same_report_for_a_subset(city):
         service_kpis(subset, **APRIL, units=case_units(city))
 
 
+def test_layer_results_made_once_follow_the_layers(city):
+    first = service_kpis(city, **APRIL)
+    renamed = city.stations.assign(name=[f"new {n}" for n in city.stations["name"]])
+    other = service_kpis(dataclasses.replace(city, stations=renamed), **APRIL)  # same areas, new stations
+    assert other.stations["name"].tolist() == [f"new {n}" for n in first.stations["name"]]
+    again = service_kpis(city, **APRIL)  # the names made for the first call, still right
+    pd.testing.assert_frame_equal(again.stations, first.stations)
+    pd.testing.assert_frame_equal(again.streets, first.streets)
+
+
 # --------------------------------------------------------------------------- the city
 
 

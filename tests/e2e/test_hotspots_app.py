@@ -35,6 +35,21 @@ _HOT_CENTRE_JS = """() => {
 }"""
 
 
+# Times, from the click on an option, until the map caption and the first KPI tile change (page clock).
+_WATCH_JS = """() => {
+    const caption = () => Array.from(document.querySelectorAll("p")).find(p => /共分析 .* 个六边形/.test(p.innerText));
+    const kpi = () => document.querySelector('[data-testid="stMetricValue"]');
+    const w = window.atlasWatch = {seen: {}, caption0: caption().innerText, kpi0: kpi().innerText, clicked: null};
+    document.addEventListener("click", () => { if (w.clicked === null) w.clicked = performance.now(); }, true);
+    new MutationObserver(() => {
+        if (w.clicked === null) return;
+        const now = performance.now() - w.clicked;
+        if (!("map caption" in w.seen) && caption() && caption().innerText !== w.caption0) w.seen["map caption"] = now;
+        if (!("KPI tile" in w.seen) && kpi() && kpi().innerText !== w.kpi0) w.seen["KPI tile"] = now;
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def _idle(page) -> None:
     """Wait until the script run that is under way (if any) has finished."""
     page.wait_for_timeout(300)
@@ -84,10 +99,16 @@ def test_hotspots_page_filters_and_narrows(streamlit_app, offline_page, wait_for
     before = _caption(page)
     box = page.get_by_test_id("stMultiSelect").first
     box.click()
+    page.evaluate(_WATCH_JS)
     start = time.monotonic()
     _pick_option(page, box, "水电气热")
     expect(page.get_by_text(re.compile(r"共分析 .* 个六边形"))).not_to_have_text(before, timeout=60_000)
     print(f"category change to map caption updated: {time.monotonic() - start:.2f} s")
+    expect(page.get_by_test_id("stMetric").first.get_by_test_id("stMetricValue")).not_to_have_text(
+        page.evaluate("() => window.atlasWatch.kpi0"), timeout=60_000)
+    seen = page.evaluate("() => window.atlasWatch.seen")
+    print("category change, seconds after the option was clicked (in the page's clock): "
+          + ", ".join(f"{key} {value / 1000:.2f}" for key, value in seen.items()))
     page.keyboard.press("Escape")
     frame = wait_for_map(page, 60_000)
     frame.wait_for_function(f"({_HEXAGONS_JS})() > 0", timeout=30_000)
