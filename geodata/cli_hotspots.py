@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset
+from geodata.clock import check_window
 from geodata.errors import DataError
 from geodata.hotspots import (
     DEFAULT_PERMUTATIONS,
@@ -52,15 +53,7 @@ def _checked(args: argparse.Namespace) -> dict[str, object]:
         )
     since = parse_day(args.since, name="--since")
     until = parse_day(args.until, name="--until")
-    if since is not None and until is not None and since > until:
-        raise DataError(
-            msg(
-                "cli_hotspots.window_reversed",
-                "--since {since} is after --until {until}",
-                since=since.isoformat(),
-                until=until.isoformat(),
-            )
-        )
+    check_window(since, until, ("--since", "--until"))
     return {"since": since, "until": until, "categories": check_categories(args.category)}
 
 

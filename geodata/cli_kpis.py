@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from geodata.cli_support import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, open_dataset
+from geodata.clock import check_window
 from geodata.errors import DataError
 from geodata.kpis import KpiReport, kpi_window, service_kpis
 from geodata.messages import msg
@@ -59,15 +60,7 @@ def _summary_line(report: KpiReport, out: Path) -> str:
 def _cmd_kpis(args: argparse.Namespace) -> int:
     try:
         since, until = _parse_day("--since", args.since), _parse_day("--until", args.until)
-        if since is not None and until is not None and since > until:
-            raise DataError(
-                msg(
-                    "cli_kpis.window_reversed",
-                    "--since {since} is after --until {until}",
-                    since=since.isoformat(),
-                    until=until.isoformat(),
-                )
-            )
+        check_window(since, until, ("--since", "--until"))
         if args.backlog_days < 0:
             raise DataError(
                 msg(

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from geodata.errors import DataError
 from geodata.messages import msg
 
-__all__ = ["DEFAULT_TIMEZONE", "TIMEZONE_ENV", "city_now", "city_timezone"]
+__all__ = ["DEFAULT_TIMEZONE", "TIMEZONE_ENV", "check_window", "city_now", "city_timezone"]
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 TIMEZONE_ENV = "ATLAS_TIMEZONE"
@@ -47,3 +47,34 @@ def city_now(tz: ZoneInfo | str | None = None) -> dt.datetime:
     """The city's wall-clock time now, naive, to the second."""
     zone = tz if isinstance(tz, ZoneInfo) else city_timezone(tz)
     return dt.datetime.now(zone).replace(tzinfo=None, microsecond=0)
+
+
+def check_window(
+    since: dt.date | None, until: dt.date | None, names: tuple[str, str] = ("since", "until")
+) -> None:
+    """Refuse a window whose first day comes after its last (either may be open: ``None``).
+
+    Parameters
+    ----------
+    since, until
+        The first and last day of the window.
+    names
+        How the caller's user names the two bounds (``("--since", "--until")``
+        on the command line), for the message.
+
+    Raises
+    ------
+    DataError
+        If both are given and ``since`` is after ``until``.
+    """
+    if since is not None and until is not None and since > until:
+        raise DataError(
+            msg(
+                "clock.window_reversed",
+                "{first} {since} is after {last} {until}",
+                first=names[0],
+                since=since.isoformat(),
+                last=names[1],
+                until=until.isoformat(),
+            )
+        )

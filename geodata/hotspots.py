@@ -71,6 +71,7 @@ from scipy import sparse
 import geopandas as gpd
 import shapely
 
+from geodata.clock import check_window
 from geodata.errors import DataError
 from geodata.hexagons import (
     cell_ids,
@@ -266,15 +267,7 @@ def check_categories(categories: Choice) -> tuple[str, ...] | None:
 
 def _window(since: DayLike, until: DayLike) -> tuple[dt.date | None, dt.date | None]:
     first, last = parse_day(since, name="since"), parse_day(until, name="until")
-    if first is not None and last is not None and first > last:
-        raise DataError(
-            msg(
-                "hotspots.window_reversed",
-                "since={since} is after until={until}",
-                since=first.isoformat(),
-                until=last.isoformat(),
-            )
-        )
+    check_window(first, last)
     return first, last
 
 

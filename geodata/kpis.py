@@ -80,6 +80,7 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
+from geodata.clock import check_window
 from geodata.errors import DataError
 from geodata.messages import msg
 from geodata.schema import CATEGORIES, LEVELS_RESOLVED, Dataset
@@ -236,15 +237,7 @@ def kpi_window(dataset: Dataset, *, since: dt.date | None = None, until: dt.date
     """
     until = _as_date(until, "until") or dataset.today()
     since = _as_date(since, "since") or until - dt.timedelta(days=DEFAULT_WINDOW_DAYS - 1)
-    if since > until:
-        raise DataError(
-            msg(
-                "kpis.window_reversed",
-                "since {since} is after until {until}",
-                since=since.isoformat(),
-                until=until.isoformat(),
-            )
-        )
+    check_window(since, until)
     return KpiWindow(since, until)
 
 

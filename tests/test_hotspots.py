@@ -176,7 +176,7 @@ def test_bad_filters_are_named_with_the_allowed_values(placed):
         count_cells(placed, districts="North")
     with pytest.raises(DataError, match=r"since='2008-13-01' is not a date; expected YYYY-MM-DD"):
         count_cells(placed, since="2008-13-01")
-    with pytest.raises(DataError, match="since=2008-03-01 is after until=2008-02-01"):
+    with pytest.raises(DataError, match="since 2008-03-01 is after until 2008-02-01"):
         count_cells(placed, since="2008-03-01", until="2008-02-01")
 
 
