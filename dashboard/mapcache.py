@@ -12,7 +12,6 @@ import streamlit as st
 from dashboard.maps import MapLayers, prepare_layers, public_layers
 from dashboard.shapes import ShapeFiles, publish_layers
 from dashboard.sidebar import load_cached
-from geodata.coverage import covered_share
 
 __all__ = ["coverage_shares", "layer_files", "map_layers", "shape_files"]
 
@@ -45,6 +44,8 @@ def shape_files(source: str, public_minimum: int = 0) -> ShapeFiles:
 def coverage_shares(source: str) -> pd.Series | None:
     """Share (0-1) of each community's residents within a station's reach, by ``area_id``, at the
     default reaches; ``None`` when the dataset has no stations."""
+    from geodata.coverage import covered_share  # the coverage engine costs 0.7 s to import: only when asked
+
     dataset = load_cached(source).dataset
     if dataset.stations is None or len(dataset.stations) == 0:
         return None

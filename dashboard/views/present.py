@@ -22,10 +22,8 @@ from dashboard.i18n import DEFAULT_LANG, LANGUAGES, current_lang, explain, t
 from dashboard.mapcache import coverage_shares, layer_files, map_layers
 from dashboard.overviewmap import overview_groups, overview_static_map
 from dashboard.sidebar import load_cached, page_dataset, public_minimum
-from geodata.coverage import covered_share
 from geodata.errors import AtlasError
 from geodata.privacy import DEFAULT_MINIMUM
-from geodata.site_plan import add_stations, plan_sites
 from geodata.story import DEFAULT_STORY, Story, StoryStep, read_story, zoom_for_bounds
 
 MAP_KEY = "present_map"
@@ -122,6 +120,10 @@ def _view(step: StoryStep, source: str) -> tuple[tuple[float, float], float]:
 @st.cache_data(show_spinner=False, max_entries=4)
 def _proposal(source: str, add: int) -> tuple[pd.DataFrame, pd.Series]:
     """``add`` new stations sited by maximal covering (population), and the covered shares with them."""
+    # the engines cost a second to import: only on the step that needs them
+    from geodata.coverage import covered_share
+    from geodata.site_plan import add_stations, plan_sites
+
     dataset = load_cached(source).dataset
     plan = plan_sites(dataset, add=add, objective="mclp", weight="population")
     with_new = covered_share(add_stations(dataset, plan.sites))["covered_share"]
