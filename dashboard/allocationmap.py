@@ -17,15 +17,12 @@ from branca.element import MacroElement
 
 from dashboard.gapmap import gap_groups
 from dashboard.i18n import format_number, translate
-from dashboard.maps import LayerGroups, MapLayers, escape_all, swatch_dot
+from dashboard.maps import COVERED_UPPERS, NEW_STATION_COLOUR, LayerGroups, MapLayers, escape_all, swatch_dot
 from dashboard.offline import localize
 
 __all__ = ["COVERED_UPPERS", "NEW_STATION_COLOUR", "FitBounds", "allocation_groups", "focus_bounds"]
 
-COVERED_UPPERS = (20.0, 40.0, 60.0, 80.0, 100.0)
-"""Upper bounds of the covered-share classes, % (shared by both maps)."""
 
-NEW_STATION_COLOUR = "#6a3d9a"
 REMOVED_STATION_COLOUR = "#7f7f7f"
 
 

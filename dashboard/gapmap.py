@@ -36,6 +36,7 @@ from dashboard.maps import (
     display_labels,
     escape_all,
     feature_collection,
+    fixed_classes,
     range_labels,
     swatch_box,
     swatch_line,
@@ -171,15 +172,6 @@ window.atlasRestyle();
         self.headers_js = compact_json(escape_all(headers))
 
 
-def _fixed_classes(values: np.ndarray, uppers: Sequence[float]) -> tuple[np.ndarray, list[float]]:
-    """Classes by given upper bounds (the last class takes everything above), -1 for NaN."""
-    bounds = np.asarray(uppers, dtype=float)
-    classes = np.full(len(values), -1, dtype=int)
-    finite = np.isfinite(values)
-    classes[finite] = np.minimum(np.searchsorted(bounds, values[finite], side="left"), len(bounds) - 1)
-    return classes, [float(b) for b in bounds]
-
-
 def _restyle(
     communities: pd.DataFrame, measure: str, lang: str, uppers: Sequence[float] | None = None
 ) -> tuple[Restyle, tuple]:
@@ -191,7 +183,7 @@ def _restyle(
     if uppers is None:
         classes, uppers = classify(values * spec.scale)
     else:
-        classes, uppers = _fixed_classes(values * spec.scale, uppers)
+        classes, uppers = fixed_classes(values * spec.scale, uppers)
     fills = [palette[c] if c >= 0 else NO_DATA_COLOUR for c in classes]
     name = translate(f"gaps.measure.{measure}", lang)
     texts = zip(fills, display_labels(communities, lang), escape_all(communities["district"]),

@@ -36,7 +36,9 @@ from geodata.privacy import suppress_counts, visible_counts
 from geodata.schema import WGS84, Dataset
 
 __all__ = [
+    "COVERED_UPPERS",
     "DISTRICT_COLOUR",
+    "NEW_STATION_COLOUR",
     "NO_DATA_COLOUR",
     "CompactGeoJson",
     "LayerGroups",
@@ -48,6 +50,7 @@ __all__ = [
     "display_geometries",
     "display_labels",
     "escape_all",
+    "fixed_classes",
     "facts_rows",
     "feature_collection",
     "geometry_dicts",
@@ -61,6 +64,10 @@ __all__ = [
 
 NO_DATA_COLOUR = "#d9d9d9"
 DISTRICT_COLOUR = "#222222"
+NEW_STATION_COLOUR = "#6a3d9a"
+"""Proposed new stations, on every map that shows them."""
+COVERED_UPPERS = (20.0, 40.0, 60.0, 80.0, 100.0)
+"""Upper bounds of the covered-share classes, %: fixed, so that two maps, steps or cities compare."""
 
 
 
@@ -246,6 +253,15 @@ def geometry_dicts(geoms: Iterable[shapely.Geometry], *, decimals: int = 5) -> t
         return ()
     rounded = shapely.transform(arr, lambda xy: np.round(xy, decimals))
     return tuple(None if g is None or g.is_empty else shapely.geometry.mapping(g) for g in rounded)
+
+
+def fixed_classes(values: np.ndarray, uppers: Sequence[float]) -> tuple[np.ndarray, list[float]]:
+    """Classes by given upper bounds (the last class takes everything above), -1 for NaN."""
+    bounds = np.asarray(uppers, dtype=float)
+    classes = np.full(len(values), -1, dtype=int)
+    finite = np.isfinite(values)
+    classes[finite] = np.minimum(np.searchsorted(bounds, values[finite], side="left"), len(bounds) - 1)
+    return classes, [float(b) for b in bounds]
 
 
 def classify(values: Sequence[float] | np.ndarray, *, k: int = 5) -> tuple[np.ndarray, list[float]]:

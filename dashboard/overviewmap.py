@@ -28,7 +28,9 @@ from branca.element import MacroElement
 
 from dashboard.i18n import format_number, translate
 from dashboard.maps import (
+    COVERED_UPPERS,
     DISTRICT_COLOUR,
+    NEW_STATION_COLOUR,
     NO_DATA_COLOUR,
     LayerGroups,
     Legend,
@@ -37,6 +39,7 @@ from dashboard.maps import (
     classify,
     compact_json,
     escape_all,
+    fixed_classes,
     layer_documents,
     overview_base_map,
     prepare_layers,
@@ -67,11 +70,8 @@ CHOROPLETHS: tuple[str, ...] = ("population", "cases", "coverage")
 DENSITY_COLOURS = ("#ffffd4", "#fed98e", "#fe9929", "#d95f0e", "#993404")  # ColorBrewer YlOrBr
 CASE_COLOURS = ("#f1eef6", "#d7b5d8", "#df65b0", "#dd1c77", "#980043")  # PuRd
 COVERAGE_COLOURS = ("#a50f15", "#de2d26", "#fb6a4a", "#fcae91", "#edf8e9")  # low coverage = dark red
-COVERAGE_UPPERS = (20.0, 40.0, 60.0, 80.0, 100.0)
-"""Upper bounds of the covered-share classes, %: fixed, so that two steps or two cities compare."""
 HEX_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")  # Purples: apart from YlOrBr
 STATION_COLOUR = "#1f5a96"
-PROPOSED_COLOUR = "#6a3d9a"  # the allocation page's new stations
 PROPOSED_RADIUS = 9
 TIER_COLOURS: dict[int, str] = {1: "#e41a1c", 2: "#ff7f00", 3: "#4daf4a", 4: "#17becf", 5: "#984ea3"}
 """Marker colour of each service point tier (1 city centre ... 5 building point)."""
@@ -312,16 +312,13 @@ _CHOROPLETH_KEYS = {  # field: palette; catalog keys of tooltip heading, value w
 def _coverage_part(layers: MapLayers, coverage: pd.Series, lang: str) -> tuple[dict, dict, Section]:
     """Fill and tooltip of the communities coloured by the share of residents within a station's reach."""
     shares = coverage.reindex(layers.communities["area_id"].to_numpy()).to_numpy(dtype=float) * 100
-    bounds = np.asarray(COVERAGE_UPPERS)
-    classes = np.full(len(shares), -1)
-    finite = np.isfinite(shares)
-    classes[finite] = np.minimum(np.searchsorted(bounds, shares[finite], side="left"), len(bounds) - 1)
+    classes, uppers = fixed_classes(shares, COVERED_UPPERS)
     fill = {"palette": list(COVERAGE_COLOURS), "classes": classes.tolist(), "none": NO_DATA_COLOUR}
     no_data = translate("legend.no_data", lang)
     heads = [translate(f"tooltip.{key}", lang) for key in ("name", "district", "covered")]
     tip = {"heads": escape_all(heads), "values": [round(v) if np.isfinite(v) else None for v in shares],
            "value": html.escape(translate("unit.percent", lang, n="{n}")), "none": html.escape(no_data)}
-    labels = range_labels(list(COVERAGE_UPPERS), 0.0, lang, 0)
+    labels = range_labels(uppers, 0.0, lang, 0)
     items = [(swatch_box(COVERAGE_COLOURS[i]), label) for i, label in enumerate(labels)]
     if (classes < 0).any():
         items.append((swatch_box(NO_DATA_COLOUR), no_data))
@@ -544,9 +541,9 @@ def overview_groups(
         for order, x, y in proposed[["order", "x", "y"]].itertuples(index=False):
             tip = html.escape(translate("legend.proposed_site", lang, n=int(order)))
             folium.CircleMarker(location=(float(y), float(x)), radius=PROPOSED_RADIUS, color="#ffffff",
-                                weight=2, fill=True, fill_color=PROPOSED_COLOUR, fill_opacity=0.95,
+                                weight=2, fill=True, fill_color=NEW_STATION_COLOUR, fill_opacity=0.95,
                                 tooltip=tip).add_to(target)
-        sections.append(("proposed", name, [(swatch_dot(PROPOSED_COLOUR, PROPOSED_RADIUS),
+        sections.append(("proposed", name, [(swatch_dot(NEW_STATION_COLOUR, PROPOSED_RADIUS),
                                              translate("legend.proposed_n", lang, n=len(proposed)))]))
     group = groups.new("view", control=False)
     OverviewView(view).add_to(group)

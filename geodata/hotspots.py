@@ -81,7 +81,7 @@ from geodata.hexagons import (
     point_coordinates,
     resolution_for_extent,
 )
-from geodata.messages import Message, msg
+from geodata.messages import msg
 from geodata.schema import CATEGORIES, STATUSES, WGS84, Dataset
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -201,6 +201,13 @@ def parse_day(value: DayLike, *, name: str = "date") -> dt.date | None:
     )
 
 
+_CHOICE_NOUNS = {  # what a filter names, in the reader's language
+    "category": msg("hotspots.noun_category", "category"),
+    "status": msg("hotspots.noun_status", "status"),
+    "district": msg("hotspots.noun_district", "district"),
+}
+
+
 def _choices(values: Choice, allowed: Sequence[str], what: str) -> tuple[str, ...] | None:
     """``values`` as a tuple, or a :class:`DataError` listing the unknown ones and the allowed ones."""
     if values is None:
@@ -208,40 +215,16 @@ def _choices(values: Choice, allowed: Sequence[str], what: str) -> tuple[str, ..
     chosen = (values,) if isinstance(values, str) else tuple(values)
     unknown = sorted(set(chosen) - set(allowed), key=str)
     if unknown:
-        raise DataError(_unknown_choice(what, ", ".join(map(repr, unknown)), ", ".join(map(str, allowed))))
+        raise DataError(
+            msg(
+                "hotspots.unknown_value",
+                "unknown {what} {listed}; expected any of: {allowed}",
+                what=_CHOICE_NOUNS[what],
+                listed=", ".join(map(repr, unknown)),
+                allowed=", ".join(map(str, allowed)),
+            )
+        )
     return chosen
-
-
-def _unknown_choice(what: str, listed: str, allowed: str) -> Message:
-    """The message of :func:`_choices` for unknown values of ``what``."""
-    if what == "category":
-        return msg(
-            "hotspots.unknown_category",
-            "unknown category {listed}; expected any of: {allowed}",
-            listed=listed,
-            allowed=allowed,
-        )
-    if what == "status":
-        return msg(
-            "hotspots.unknown_status",
-            "unknown status {listed}; expected any of: {allowed}",
-            listed=listed,
-            allowed=allowed,
-        )
-    if what == "district":
-        return msg(
-            "hotspots.unknown_district",
-            "unknown district {listed}; expected any of: {allowed}",
-            listed=listed,
-            allowed=allowed,
-        )
-    return msg(
-        "hotspots.unknown_value",
-        "unknown {what} {listed}; expected any of: {allowed}",
-        what=what,
-        listed=listed,
-        allowed=allowed,
-    )
 
 
 def check_categories(categories: Choice) -> tuple[str, ...] | None:

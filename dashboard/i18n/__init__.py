@@ -109,9 +109,9 @@ def explain(message: Message | BaseException | str, lang: str | None = None) -> 
     """An engine message (or the message of an error) in ``lang``, the session's language by default.
 
     The engine raises and reports :class:`~geodata.messages.Message` objects
-    with English templates; their translations live in these catalogs under
-    ``msg.<key>`` and are filled with the same values. An English-only message
-    (plain text) is shown as it is.
+    with English templates; their translations are in :func:`message_catalog`
+    under the same key and are filled with the same values. An English-only
+    message (plain text) is shown as it is.
     """
     lang = lang or current_lang()
     if isinstance(message, BaseException):

@@ -57,14 +57,6 @@ def _hotspots(source: str, resolution: int, since: dt.date, until: dt.date, cate
     return hotspots(counts)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _scoped(source: str, f: Filters, scope: Scope) -> Dataset:
-    """The dataset with only the cases the filters and the click keep (the KPI engine windows them)."""
-    dataset = load_cached(source).dataset
-    mask = scope_mask(_cells(source, f.resolution), f, scope)
-    return dataclasses.replace(dataset, cases=dataset.cases[mask])
-
-
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _units(source: str) -> pd.DataFrame:
     """Every case's station, street and district, placed once: a filter then takes rows."""
@@ -73,9 +65,12 @@ def _units(source: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _kpis(source: str, f: Filters, scope: Scope) -> tuple[KpiReport, pd.DataFrame, pd.DataFrame]:
-    dataset = _scoped(source, f, scope)
-    units = _units(source)[scope_mask(_cells(source, f.resolution), f, scope)]
-    return (service_kpis(dataset, since=f.since, until=f.until, units=units),
+    """KPIs, weekly series and categories of the cases the filters and the click keep (the engine
+    windows them); each case's units were placed once for the whole dataset."""
+    full = load_cached(source).dataset
+    mask = scope_mask(_cells(source, f.resolution), f, scope)
+    dataset = dataclasses.replace(full, cases=full.cases[mask])
+    return (service_kpis(dataset, since=f.since, until=f.until, units=_units(source)[mask]),
             weekly_counts(dataset, since=f.since, until=f.until),
             category_breakdown(dataset, since=f.since, until=f.until))
 

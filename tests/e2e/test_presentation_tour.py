@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.i18n import translate
-from dashboard.overviewmap import PROPOSED_COLOUR
+from dashboard.maps import NEW_STATION_COLOUR
 from geodata.story import read_story
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -89,8 +89,8 @@ def test_the_tour_runs_through_every_step(streamlit_app, offline_page, wait_for_
             expect(frame.get_by_text(legend, exact=True)).to_be_visible(timeout=30_000)
         if story.steps[number - 1].proposal:  # the proposed stations, numbered, with their legend
             expect(frame.get_by_text(translate("legend.proposed", lang), exact=True)).to_be_visible()
-            frame.wait_for_function(f"() => ({PROPOSED_JS})('{PROPOSED_COLOUR}') > 0", timeout=60_000)
-            assert frame.evaluate(f"() => ({PROPOSED_JS})('{PROPOSED_COLOUR}')") == story.steps[number - 1].proposal
+            frame.wait_for_function(f"() => ({PROPOSED_JS})('{NEW_STATION_COLOUR}') > 0", timeout=60_000)
+            assert frame.evaluate(f"() => ({PROPOSED_JS})('{NEW_STATION_COLOUR}')") == story.steps[number - 1].proposal
         screenshot(page, f"tour_step_{number}_{lang}")
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_role("heading", name=story.steps[-2].title["en"])).to_be_visible(timeout=60_000)

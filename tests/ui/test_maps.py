@@ -17,6 +17,7 @@ from shapely.geometry import Point, box
 
 from dashboard.i18n import translate
 from dashboard.maps import (
+    NEW_STATION_COLOUR,
     CompactGeoJson,
     Legend,
     classify,
@@ -31,7 +32,6 @@ from dashboard.overviewmap import (
     COVERAGE_COLOURS,
     DENSITY_COLOURS,
     LAYER_ORDER,
-    PROPOSED_COLOUR,
     OverviewLayers,
     OverviewView,
     overview_groups,
@@ -200,7 +200,7 @@ def test_coverage_colouring_uses_fixed_classes_and_given_shares(tiny):
         group.add_to(m)
     markers = [c for c in _descendants(m) if isinstance(c, folium.CircleMarker)]
     assert [(c.location, c.options["fillColor"]) for c in markers] == [
-        ([43.80, 125.30], PROPOSED_COLOUR), ([43.81, 125.31], PROPOSED_COLOUR)]
+        ([43.80, 125.30], NEW_STATION_COLOUR), ([43.81, 125.31], NEW_STATION_COLOUR)]
     assert "New station no. 2" in _render(m)
     assert "Proposed new stations" in _legend_html(m) and "2 new (maximal covering)" in _legend_html(m)
     with pytest.raises(ValueError, match="needs the covered share"):
