@@ -3,8 +3,9 @@
 The figures the 2008 report gives and a monitoring screen must show:
 resolution rate of a quarter, the two-contact rule (两次办结制), escalation
 up the hierarchy, cases explained back, backlog, and the change per category
-against an earlier period. Every function is pure and vectorised (group-bys
-over the whole case table); none loops in Python over cases or units.
+against an earlier period. Every function is pure and vectorised (numpy over
+the whole case table: ``bincount`` sums per unit, one sort for the
+quantiles); none loops in Python over cases or units.
 
 Definitions
 -----------
@@ -401,11 +402,17 @@ def case_units(dataset: Dataset) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the case table
 
 
-def _day(values: pd.Series) -> pd.Series:
+def _instants(values: pd.Series) -> np.ndarray:
+    """Timestamps as naive ``datetime64[ns]`` (NaT where missing), clock time kept."""
     values = pd.to_datetime(values)
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_localize(None)
-    return values.dt.floor("D")
+    return values.to_numpy(dtype="datetime64[ns]")
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Calendar days (``datetime64[D]``, NaT where missing) of timestamps."""
+    return _instants(values).astype("datetime64[D]")
 
 
 def _column(cases: pd.DataFrame, name: str) -> pd.Series:
@@ -414,111 +421,170 @@ def _column(cases: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(None, index=cases.index, dtype=object)
 
 
-def _status(cases: pd.DataFrame, resolved_at: pd.Series) -> pd.Series:
+def _labels(cases: pd.DataFrame, name: str) -> np.ndarray:
+    """A text column as an object array, None where missing or absent."""
+    values = _column(cases, name).to_numpy(dtype=object, na_value=None)
+    return np.where(pd.isna(values), None, values)
+
+
+def _status(cases: pd.DataFrame, resolved_at: np.ndarray) -> np.ndarray:
     """Status codes, a blank one read as the loader does: resolved with a resolved_at, else open."""
-    status = _column(cases, "status").astype(object)
-    default = np.where(resolved_at.notna(), "resolved", "open")
-    return status.where(status.notna(), pd.Series(default, index=status.index))
+    status = _labels(cases, "status")
+    default = np.where(np.isnat(resolved_at), "open", "resolved")
+    return np.where(status == None, default, status)  # noqa: E711 (elementwise)
 
 
-def _received_in(received_day: pd.Series, window: KpiWindow) -> pd.Series:
-    return (received_day >= pd.Timestamp(window.since)) & (received_day <= pd.Timestamp(window.until))
+def _received_in(received_day: np.ndarray, window: KpiWindow) -> np.ndarray:
+    return (received_day >= np.datetime64(window.since, "D")) & (
+        received_day <= np.datetime64(window.until, "D")
+    )
 
 
 def _case_table(dataset: Dataset, window: KpiWindow, backlog_days: int, category: str | None) -> pd.DataFrame:
-    """One row per case of the category: 0/1 flags, ``days`` to resolve and the ``category``."""
+    """One row per case of the category: 0/1 flags, ``days`` to resolve and the ``category``.
+
+    The index is each case's position in the cases layer. Numpy throughout:
+    a page re-tabulates on every filter.
+    """
     cases = _cases(dataset)
-    received_at = pd.to_datetime(cases["received_at"])
-    resolved_at = pd.to_datetime(_column(cases, "resolved_at"))
-    received_day = _day(received_at)
+    received_at = _instants(cases["received_at"])
+    resolved_at = _instants(_column(cases, "resolved_at"))
+    received_day = received_at.astype("datetime64[D]")
+    dated = ~np.isnat(resolved_at)
     status = _status(cases, resolved_at)
     in_window = _received_in(received_day, window)
     resolved = in_window & (status == "resolved")
-    contacts = pd.to_numeric(_column(cases, "contacts"), errors="coerce")
-    level = _column(cases, "level_resolved").astype(object)
-    end = pd.Timestamp(window.until) + pd.Timedelta(days=1)
-    unresolved = status.isin(BACKLOG_STATUSES) | (status.isin(_CLOSED) & (resolved_at >= end))
-    overdue = unresolved & ((pd.Timestamp(window.until) - received_day) > pd.Timedelta(days=backlog_days))
-    valid = resolved & resolved_at.notna() & (resolved_at >= received_at)
+    contacts = pd.to_numeric(_column(cases, "contacts"), errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    level = _labels(cases, "level_resolved")
+    until = np.datetime64(window.until, "D")
+    closed = np.isin(status, _CLOSED)
+    waiting = np.isin(status, BACKLOG_STATUSES)
+    unresolved = waiting | (closed & (resolved_at >= until + np.timedelta64(1, "D")))
+    overdue = unresolved & ((until - received_day) > np.timedelta64(backlog_days, "D"))
     flags = {
         "received": in_window,
         "resolved": resolved,
         "explained": in_window & (status == "explained"),
         "escalated": in_window & (status == "escalated"),
         "open": in_window & (status == "open"),
-        "with_contacts": resolved & contacts.notna(),
+        "with_contacts": resolved & ~np.isnan(contacts),
         "two_contacts": resolved & (contacts <= 2),
-        "with_level": resolved & level.isin(LEVELS_RESOLVED),
+        "with_level": resolved & np.isin(level, LEVELS_RESOLVED),
         **{f"at_{name}": resolved & (level == name) for name in LEVELS_RESOLVED},
         "backlog": overdue,
-        "resolved_without_date": in_window & status.isin(_CLOSED) & resolved_at.isna(),
-        "reopened": in_window & status.isin(BACKLOG_STATUSES) & resolved_at.notna(),
+        "resolved_without_date": in_window & closed & ~dated,
+        "reopened": in_window & waiting & dated,
         "resolved_before_received": in_window & (resolved_at < received_at),
     }
-    table = pd.DataFrame({name: mask.to_numpy(dtype=np.int64) for name, mask in flags.items()})
-    days = (resolved_at - received_at) / pd.Timedelta(days=1)
-    table["days"] = days.where(valid).to_numpy(dtype=float)
-    table["category"] = cases["category"].astype(object).to_numpy()
+    table = pd.DataFrame({name: mask.astype(np.int64) for name, mask in flags.items()})
+    valid = resolved & dated & (resolved_at >= received_at)
+    table["days"] = np.where(valid, (resolved_at - received_at) / np.timedelta64(1, "D"), np.nan)
+    table["category"] = _labels(cases, "category")
     if category is not None:
-        table = table[table["category"] == category]
+        table = table[(table["category"] == category).to_numpy()]
     return table
 
 
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """``numerator / denominator`` as floats, NaN where the denominator is 0."""
-    den = denominator.astype(float)
-    return numerator.astype(float) / den.where(den > 0)
-
-
-def _aggregate(table: pd.DataFrame, keys: list | pd.Series | np.ndarray) -> pd.DataFrame:
-    """Every KPI per group of ``keys`` (groups with a missing key are left out)."""
-    groups = table.groupby(keys, sort=False, dropna=True)
-    sums = groups[list(_FLAGS)].sum()
-    out = sums[["received", "resolved", "explained", "escalated", "open"]].copy()
-    out["resolution_rate"] = _ratio(sums["resolved"], sums["received"])
-    out["closure_rate"] = _ratio(sums["resolved"] + sums["explained"], sums["received"])
-    out["two_contact_rate"] = _ratio(sums["two_contacts"], sums["with_contacts"])
-    for name in LEVELS_RESOLVED:
-        out[f"{name}_share"] = _ratio(sums[f"at_{name}"], sums["with_level"])
-    out["median_days_to_resolve"] = groups["days"].median()
-    out["p90_days_to_resolve"] = groups["days"].quantile(0.9)
-    out["backlog"] = sums["backlog"]
-    return out[list(KPI_COLUMNS)]
-
-
-def _empty_kpis(index: pd.Index) -> pd.DataFrame:
-    """KPI rows of no cases: counts 0, everything else NaN."""
-    frame = pd.DataFrame(np.nan, index=index, columns=list(KPI_COLUMNS))
-    frame[list(COUNT_COLUMNS)] = 0
-    return frame
-
-
-def _complete(kpis: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
-    """``kpis`` on ``index``; units without cases get counts 0 and every rate NaN (:func:`_empty_kpis`)."""
-    out = kpis.reindex(index)
-    counts = list(COUNT_COLUMNS)
-    out[counts] = out[counts].fillna(0).astype(np.int64)
+def _share(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator`` as floats, NaN where the denominator is 0 (numpy :func:`_ratio`)."""
+    out = np.full(len(denominator), np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
     return out
 
 
-def _one_group(table: pd.DataFrame) -> dict[str, float | int]:
-    """Every KPI of all the rows of ``table`` taken as one unit, with numpy (no group-by)."""
-    sums = dict(zip(_FLAGS, table[list(_FLAGS)].to_numpy(dtype=np.int64).sum(axis=0), strict=True))
+def _group_quantiles(values: np.ndarray, codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Median and 90th percentile of ``values`` per group (NaN values left out; NaN for an empty group).
 
-    def ratio(numerator: float, denominator: float) -> float:
-        return float(numerator) / float(denominator) if denominator > 0 else float("nan")
+    Linear interpolation between order statistics, as pandas' group-by
+    ``median`` and ``quantile(0.9)``; one sort for all groups.
+    """
+    present = ~np.isnan(values) & (codes >= 0)
+    codes, values = codes[present], values[present]
+    ordered = values[np.lexsort((values, codes))]
+    counts = np.bincount(codes, minlength=n_groups)
+    starts = np.cumsum(counts) - counts
+    median, p90 = np.full(n_groups, np.nan), np.full(n_groups, np.nan)
+    has = counts > 0
+    n, first = counts[has], starts[has]
+    low, high = ordered[first + (n - 1) // 2], ordered[first + n // 2]
+    median[has] = (low + high) / 2
+    position = (n - 1) * 0.9
+    below = np.floor(position).astype(np.int64)
+    a, b = ordered[first + below], ordered[first + np.minimum(below + 1, n - 1)]
+    p90[has] = a + (b - a) * (position - below)
+    return median, p90
 
-    days = table["days"].to_numpy(dtype=float)
-    days = days[~np.isnan(days)]
-    row: dict[str, float | int] = {name: int(sums[name]) for name in COUNT_COLUMNS}
-    row["resolution_rate"] = ratio(sums["resolved"], sums["received"])
-    row["closure_rate"] = ratio(sums["resolved"] + sums["explained"], sums["received"])
-    row["two_contact_rate"] = ratio(sums["two_contacts"], sums["with_contacts"])
+
+def _kpi_columns(table: pd.DataFrame, codes: np.ndarray, n_groups: int) -> dict[str, np.ndarray]:
+    """Every KPI (:data:`KPI_COLUMNS`) per group, for rows numbered ``0 .. n_groups - 1`` (-1: left out).
+
+    Counts are sums of the 0/1 flags of :func:`_case_table` (by ``bincount``,
+    one pass per flag); no pandas group-by, so a page that re-aggregates
+    on every filter pays microseconds, not a group-by per KPI.
+    """
+    inside = codes >= 0
+    flags = table[list(_FLAGS)].to_numpy(dtype=np.int64)[inside]
+    grouped = codes[inside]
+    sums = {
+        name: np.bincount(grouped, weights=flags[:, k], minlength=n_groups).astype(np.int64)
+        for k, name in enumerate(_FLAGS)
+    }
+    out: dict[str, np.ndarray] = {
+        name: sums[name] for name in ("received", "resolved", "explained", "escalated", "open")
+    }
+    out["resolution_rate"] = _share(sums["resolved"], sums["received"])
+    out["closure_rate"] = _share(sums["resolved"] + sums["explained"], sums["received"])
+    out["two_contact_rate"] = _share(sums["two_contacts"], sums["with_contacts"])
     for name in LEVELS_RESOLVED:
-        row[f"{name}_share"] = ratio(sums[f"at_{name}"], sums["with_level"])
-    row["median_days_to_resolve"] = float(np.median(days)) if len(days) else float("nan")
-    row["p90_days_to_resolve"] = float(np.quantile(days, 0.9)) if len(days) else float("nan")
-    return {name: row[name] for name in KPI_COLUMNS}
+        out[f"{name}_share"] = _share(sums[f"at_{name}"], sums["with_level"])
+    out["median_days_to_resolve"], out["p90_days_to_resolve"] = _group_quantiles(
+        table["days"].to_numpy(dtype=float), codes, n_groups
+    )
+    out["backlog"] = sums["backlog"]
+    return {name: out[name] for name in KPI_COLUMNS}
+
+
+def _group_numbers(keys: list | pd.Series | np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """Each row's group (-1 where a key is missing) and the groups, in order of first appearance."""
+    if not isinstance(keys, list):
+        codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+        return codes, pd.Index(uniques, name=getattr(keys, "name", None))
+    parts = [pd.factorize(key, use_na_sentinel=True) for key in keys]
+    combined = np.zeros(len(parts[0][0]), dtype=np.int64)
+    for part, uniques in parts:
+        combined = combined * len(uniques) + part
+    present = np.all([part >= 0 for part, _ in parts], axis=0)
+    codes = np.full(len(combined), -1, dtype=np.int64)
+    codes[present], firsts = pd.factorize(combined[present])
+    levels = []
+    for _, uniques in reversed(parts):  # unpack the combined number, last key first
+        levels.append(np.asarray(uniques, dtype=object)[firsts % len(uniques)])
+        firsts = firsts // len(uniques)
+    index = pd.MultiIndex.from_arrays(levels[::-1], names=[getattr(key, "name", None) for key in keys])
+    return codes, index
+
+
+def _aggregate(
+    table: pd.DataFrame, keys: list | pd.Series | np.ndarray, index: pd.Index | None = None
+) -> pd.DataFrame:
+    """Every KPI per group of ``keys`` (groups with a missing key are left out).
+
+    With ``index``, one row per entry of it, in its order (keys not in it are
+    left out; an entry without cases has counts 0 and every rate NaN).
+    """
+    if index is None:
+        codes, index = _group_numbers(keys)
+    else:
+        codes = index.get_indexer(keys)
+    return pd.DataFrame(_kpi_columns(table, np.asarray(codes), len(index)), index=index)
+
+
+def _one_group(table: pd.DataFrame) -> dict[str, float | int]:
+    """Every KPI of all the rows of ``table`` taken as one unit, as Python numbers."""
+    columns = _kpi_columns(table, np.zeros(len(table), dtype=np.int64), 1)
+    return {name: values[0].item() for name, values in columns.items()}
 
 
 def _city(table: pd.DataFrame) -> dict[str, float | int]:
@@ -576,16 +642,17 @@ def _unit_frame(
     """Names and KPIs of every unit of one level (:func:`_area_chain` of the areas in ``chain``)."""
     names = _unit_names(dataset, level, chain)
     keys = units[_UNIT_KEY[level]].reindex(table.index)
-    kpis = _complete(_aggregate(table, keys), names.index)
+    kpis = _aggregate(table, keys, names.index)
     return pd.concat([names, kpis], axis=1)
 
 
 def _unassigned(table: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """KPIs of the cases without a unit, one row per level."""
     rows = {}
-    for level in UNIT_LEVELS:  # three levels, each a vectorised aggregation
+    for level in UNIT_LEVELS:  # three levels, each a vectorised aggregation of the rows without a unit
         missing = units[_UNIT_KEY[level]].reindex(table.index).isna().to_numpy()
-        rows[level] = _one_group(table[missing])
+        columns = _kpi_columns(table, np.where(missing, 0, -1), 1)
+        rows[level] = {name: values[0].item() for name, values in columns.items()}
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "level"
     counts = list(COUNT_COLUMNS)
@@ -608,17 +675,29 @@ def _quality(table: pd.DataFrame) -> dict[str, int]:
 # --------------------------------------------------------------------------- categories
 
 
-def _category_counts(dataset: Dataset, window: KpiWindow, category: str | None) -> pd.Series:
+def _category_counts(dataset: Dataset, category: str | None) -> Callable[[KpiWindow], pd.Series]:
+    """Cases received per category in a window (every category of the index, 0 where none).
+
+    Returns a counter of windows: each case's day and category are read once
+    for the several windows a comparison counts.
+    """
     cases = _cases(dataset)
-    inside = _received_in(_day(cases["received_at"]), window).to_numpy()
+    days = _days(cases["received_at"])
     index = pd.Index(CATEGORIES if category is None else (category,), name="category")
-    return cases["category"][inside].astype(object).value_counts().reindex(index, fill_value=0)
+    found = index.get_indexer(_labels(cases, "category"))
+
+    def count(window: KpiWindow) -> pd.Series:
+        kept = found[_received_in(days, window) & (found >= 0)]
+        return pd.Series(np.bincount(kept, minlength=len(index)).astype(np.int64), index=index, name="count")
+
+    return count
 
 
 def _change(now: pd.Series, before: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Absolute and relative change; the relative one NaN where ``before`` is 0 (never inf)."""
     change = now - before
-    return change, _ratio(change, before)
+    relative = _share(change.to_numpy(dtype=float), before.to_numpy(dtype=float))
+    return change, pd.Series(relative, index=change.index)
 
 
 def _compare_window(window: KpiWindow, compare: Compare) -> KpiWindow:
@@ -678,8 +757,8 @@ def category_change(
     _check_options(0, category)
     window = kpi_window(dataset, since=since, until=until)
     before_window = _compare_window(window, compare)
-    now = _category_counts(dataset, window, category)
-    before = _category_counts(dataset, before_window, category)
+    count = _category_counts(dataset, category)
+    now, before = count(window), count(before_window)
     change, relative = _change(now, before)
     frame = pd.DataFrame({"received": now, "before": before, "change": change, "relative_change": relative})
     frame.attrs = {"window": window, "before_window": before_window}
@@ -687,10 +766,11 @@ def category_change(
 
 
 def _change_table(dataset: Dataset, window: KpiWindow, category: str | None) -> pd.DataFrame:
-    now = _category_counts(dataset, window, category)
+    count = _category_counts(dataset, category)
+    now = count(window)
     columns: dict[str, pd.Series] = {"received": now}
     for name, other in (("previous", window.previous()), ("year_ago", window.year_ago())):
-        before = _category_counts(dataset, other, category)
+        before = count(other)
         change, relative = _change(now, before)
         columns |= {name: before, f"{name}_change": change, f"{name}_relative_change": relative}
     return pd.DataFrame(columns)
@@ -744,8 +824,7 @@ def category_breakdown(
     window = kpi_window(dataset, since=since, until=until)
     table = _case_table(dataset, window, backlog_days, None)
     if level == "city":
-        kpis = _aggregate(table, table["category"])
-        return _complete(kpis, pd.Index(CATEGORIES, name="category"))
+        return _aggregate(table, table["category"], pd.Index(CATEGORIES, name="category"))
     keys = case_units(dataset)[_UNIT_KEY[level]].rename(_UNIT_KEY[level])
     kpis = _aggregate(table, [keys, table["category"]])
     kpis = kpis[(kpis["received"] > 0) | (kpis["backlog"] > 0)]
@@ -800,10 +879,11 @@ def weekly_counts(
     mondays = pd.date_range(
         first - pd.Timedelta(days=first.weekday()), last - pd.Timedelta(days=last.weekday()), freq="7D"
     )
-    resolved_day = _day(_column(cases, "resolved_at"))
-    status = _status(cases, pd.to_datetime(_column(cases, "resolved_at")))
+    resolved_at = _instants(_column(cases, "resolved_at"))
+    resolved_day = resolved_at.astype("datetime64[D]")
+    status = _status(cases, resolved_at)
     counts = {
-        "received": _day(cases["received_at"]),
+        "received": _days(cases["received_at"]),
         "resolved": resolved_day[status == "resolved"],
         "explained": resolved_day[status == "explained"],
     }
@@ -815,15 +895,18 @@ def weekly_counts(
             "days_in_window": _days_in_window(mondays, first, last),
         }
     )
+    start, end = np.datetime64(window.since, "D"), np.datetime64(window.until, "D")
     for name, days in counts.items():
-        days = days[(days >= first) & (days <= last)]
-        frame[name] = _monday(days).value_counts().reindex(mondays, fill_value=0).to_numpy(dtype=np.int64)
+        days = days[(days >= start) & (days <= end)]
+        weeks = (_monday(days) - mondays[0].to_datetime64().astype("datetime64[D]")) // np.timedelta64(7, "D")
+        frame[name] = np.bincount(weeks.astype(np.int64), minlength=len(mondays)).astype(np.int64)
     return frame
 
 
-def _monday(days: pd.Series) -> pd.Series:
-    days = pd.to_datetime(days)
-    return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+def _monday(days: np.ndarray) -> np.ndarray:
+    """The Monday of each day's ISO week (``datetime64[D]``)."""
+    weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+    return days - weekday.astype("timedelta64[D]")
 
 
 def _days_in_window(mondays: pd.DatetimeIndex, first: pd.Timestamp, last: pd.Timestamp) -> np.ndarray:

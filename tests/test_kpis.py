@@ -49,6 +49,7 @@ import pytest
 import geopandas as gpd
 from shapely.geometry import Point, box
 
+from geodata import kpis
 from geodata.cache import load_dataset_cached
 from geodata.errors import DataError
 from geodata.kpis import (
@@ -217,6 +218,32 @@ def test_layer_results_made_once_follow_the_layers(city):
     again = service_kpis(city, **APRIL)  # the names made for the first call, still right
     pd.testing.assert_frame_equal(again.stations, first.stations)
     pd.testing.assert_frame_equal(again.streets, first.streets)
+
+
+def test_numpy_aggregation_equals_pandas_group_by():
+    """The KPI aggregation (bincount sums, one sort for the quantiles) against pandas' own group-by."""
+    rng = np.random.default_rng(7)
+    n = 2_000
+    table = pd.DataFrame({name: rng.integers(0, 2, n) for name in kpis._FLAGS})
+    table["days"] = np.where(rng.random(n) < 0.3, np.nan, rng.gamma(2.0, 3.0, n).round(1))  # ties, as in real days
+    keys = pd.Series(rng.choice(["a", "b", "c", "d", None], n, p=[0.5, 0.3, 0.1, 0.05, 0.05]), name="unit")
+    got = kpis._aggregate(table, keys)
+    groups = table.groupby(keys, sort=False, dropna=True)
+    sums = groups[list(kpis._FLAGS)].sum()
+    assert got.index.tolist() == sums.index.tolist() == list(dict.fromkeys(keys.dropna()))
+    for name in ("received", "resolved", "explained", "escalated", "open", "backlog"):
+        assert got[name].tolist() == sums[name].tolist()
+    np.testing.assert_allclose(got["two_contact_rate"], sums["two_contacts"] / sums["with_contacts"], rtol=1e-15)
+    np.testing.assert_allclose(got["station_share"], sums["at_station"] / sums["with_level"], rtol=1e-15)
+    np.testing.assert_allclose(got["median_days_to_resolve"], groups["days"].median(), rtol=1e-15)
+    np.testing.assert_allclose(got["p90_days_to_resolve"], groups["days"].quantile(0.9), rtol=1e-15)
+    category = pd.Series(rng.choice(["x", "y", None], n, p=[0.6, 0.35, 0.05]), name="category")
+    pairs = kpis._aggregate(table, [keys, category])
+    by_pair = table.groupby([keys, category], sort=False, dropna=True)
+    assert pairs.index.names == ["unit", "category"]
+    assert pairs.index.tolist() == by_pair["received"].sum().index.tolist()
+    assert pairs["received"].tolist() == by_pair["received"].sum().tolist()
+    np.testing.assert_allclose(pairs["median_days_to_resolve"], by_pair["days"].median(), rtol=1e-15)
 
 
 # --------------------------------------------------------------------------- the city
