@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,7 +25,7 @@ from jinja2 import Template
 import folium
 import geopandas as gpd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 
 from dashboard.i18n import format_number, translate
 from dashboard.offline import offline_map
@@ -428,6 +428,26 @@ def compact_json(data: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+class _Deferred(Element):
+    """Text made when the page is written, never read as a template.
+
+    branca adds each element's rendered script to the page as a new
+    ``Element(text)``, which compiles that text as a Jinja template: for a
+    GeoJSON layer, its whole data, tokenised for nothing (and any ``{{`` in
+    it would be read as an expression). This element calls ``make`` when the
+    page is written instead; streamlit-folium, which takes each layer's
+    script straight from its template, never writes that page, so never
+    pays for it.
+    """
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        super().__init__()
+        self._make = make
+
+    def render(self, **kwargs: object) -> str:
+        return self._make()
+
+
 class CompactGeoJson(folium.GeoJson):
     """:class:`folium.GeoJson` whose embedded data is compact UTF-8 JSON.
 
@@ -437,9 +457,25 @@ class CompactGeoJson(folium.GeoJson):
     folium's own: its template is rendered with a placeholder for the data,
     which is then replaced. Should a folium release change how it embeds the
     data, the placeholder is not found and folium's own output is used.
+
+    Rendering never compiles the data as a template (see :class:`_Deferred`).
     """
 
-    _template = Template("{% macro script(this, kwargs) %}{{ this.compact_script() }}{% endmacro %}")
+    _template = Template("{% macro script(this, kwargs) %}{{ this.script_text() }}{% endmacro %}")
+    _rendering = False
+
+    def render(self, **kwargs: object) -> None:
+        """folium's render (style map, layer control entry), with the script added as a :class:`_Deferred`."""
+        self._rendering = True
+        try:
+            super().render(**kwargs)
+        finally:
+            self._rendering = False
+        self.get_root().script.add_child(_Deferred(self.compact_script), name=self.get_name())
+
+    def script_text(self) -> str:
+        """What the template writes: nothing while branca renders (see :meth:`render`), else the script."""
+        return "" if self._rendering else self.compact_script()
 
     def compact_script(self) -> str:
         """The layer's JavaScript, as folium writes it but with compact data."""
