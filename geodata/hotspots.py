@@ -26,8 +26,9 @@ Choices, each fixed here so that every view and export means the same thing:
   cell itself included at weight 1 (``star=True``): the Gi* of Getis and Ord
   (1992) and Ord and Getis (1995), as ArcGIS computes it. esda's row-standardised
   variant gives other z-scores; it is not used.
-- **z-score**: ``gi_z`` is esda's ``G_Local(..., transform="B", star=True).Zs``,
-  the analytical z of Gi* under randomisation.
+- **z-score**: ``gi_z`` is the analytical z of Gi* under randomisation, equal
+  to esda's ``G_Local(..., transform="B", star=True).Zs`` (computed on the
+  sparse adjacency directly; the tests hold the two equal).
 - **p-value**: ``p_value`` is the two-sided pseudo p-value of a seeded
   conditional randomisation test (:func:`permutation_p_values`): esda's
   scheme (the cell keeps its count, its neighbours' counts are drawn from the
@@ -680,20 +681,26 @@ def adjacency_weights(cells: Sequence[str] | np.ndarray) -> W:
     return _weights(matrix, cell_ids(ints))
 
 
-def _gi_z(y: np.ndarray, matrix: sparse.csr_matrix, ids: Sequence[str]) -> np.ndarray:
-    """esda's Gi* z-scores (binary weights, the cell itself included).
+def _gi_z(y: np.ndarray, matrix: sparse.csr_matrix) -> np.ndarray:
+    """Gi* z-scores (binary weights, the cell itself included): esda's ``G_Local(star=True).Zs``.
+
+    Ord and Getis (1995): ``z_i = (sum_j w_ij y_j - mean * W_i) / (S * sqrt((n W_i - W_i^2) / (n - 1)))``
+    with ``w_ii = 1``, ``W_i = sum_j w_ij`` and ``S^2 = sum y^2 / n - mean^2``. The same
+    arithmetic as esda's analytical z (the tests hold them equal), on the sparse matrix
+    directly: esda would first turn it into a libpysal ``W`` (dicts of neighbours) and
+    back, and take seconds to import on a page's first filter.
 
     NaN where z is undefined: every count equal, or a cell whose neighbourhood is the whole study area.
     """
-    if len(y) < 2 or np.ptp(y) == 0:
-        return np.full(len(y), np.nan)
-    from esda.getisord import G_Local  # esda takes seconds to import: only when Gi* runs
-
-    # the self-weights given (rather than filled in by esda, which warns of every disconnected cluster)
-    w = _weights(sparse.csr_matrix(matrix + sparse.identity(len(y), format="csr")), ids)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a cell whose neighbourhood is every cell: 0/0
-        gi = G_Local(y, w, transform="B", star=True, permutations=0)
-    return np.asarray(gi.Zs, dtype=float)
+    n = len(y)
+    if n < 2 or np.ptp(y) == 0:
+        return np.full(n, np.nan)
+    weights = sparse.csr_matrix(matrix + sparse.identity(n, format="csr"), dtype=bool).astype(float)
+    mean = y.mean()
+    spread = np.sqrt((y**2).mean() - mean**2)
+    total = np.asarray(weights.sum(axis=1)).ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):  # a neighbourhood of every cell: 0/0
+        return (weights @ y - mean * total) / (spread * np.sqrt((n * total - total**2) / (n - 1)))
 
 
 def _distinct_draws(rng: np.random.Generator, population: int, size: int, replicates: int) -> np.ndarray:
@@ -993,7 +1000,7 @@ def hotspots(
     y[np.searchsorted(area, found)] = cases
     ids = cell_ids(area)
     matrix = _adjacency(area)
-    z = _gi_z(y.astype(float), matrix, ids)
+    z = _gi_z(y.astype(float), matrix)
     p = permutation_p_values(y, matrix, permutations=permutations, seed=seed)
     q = benjamini_hochberg(p)
     local = y + matrix @ y  # cases in each cell's neighbourhood, itself included
