@@ -154,8 +154,8 @@ Choice = str | Sequence[str] | None
 
 
 _NOT_SIGNIFICANT = "not_significant"
-_BLOCK_ELEMENTS = 1 << 18
-"""Replicates x cells per block of the permutation test: a few hundred kilobytes, cache-sized."""
+_BLOCK_ELEMENTS = 1 << 22
+"""Array elements per step of the permutation test (pools x replicates x slots, or cells x replicates)."""
 
 
 # --------------------------------------------------------------------------- checks
@@ -716,30 +716,28 @@ def _distinct_draws(rng: np.random.Generator, population: int, size: int, replic
         draws[repeats] = rng.integers(0, population, (int(repeats.sum()), size), dtype=np.int32)
 
 
-def _replicate_sums(values: np.ndarray, block: np.ndarray, cells_by_size: list[np.ndarray]) -> np.ndarray:
-    """Simulated neighbourhood sums of every cell (replicates x cells) for one block of draws.
+def _tails(
+    pool: np.ndarray, skips: np.ndarray, draws: np.ndarray, cells: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replicates at least and at most as large as observed, for cells sharing a few pools.
 
-    Cell ``i`` draws from the other cells: position ``d`` is cell ``d`` when
-    ``d < i`` and cell ``d + 1`` otherwise. So a slot adds ``values[d]`` to
-    every cell and ``values[d + 1] - values[d]`` to the cells ``i <= d``: a
-    step, summed over the slots by a cumulative sum over mirrored positions.
-    A cell with ``k`` neighbours reads the sums after ``k`` slots.
+    ``pool`` is every cell's count in ascending order; a cell draws from it
+    without the first position of its own count (``skips`` lists those
+    positions): position ``d`` of a draw is pool entry ``d`` before it and
+    ``d + 1`` from it on. ``cells`` holds, per cell, the index of its skip
+    in ``skips``, its number of neighbours and its observed neighbour sum.
     """
-    r, n = block.shape[0], len(values)
-    following = np.append(values[1:], values.dtype.type(0))
-    rows = np.arange(r)
-    steps = np.zeros((r, n), dtype=values.dtype)  # column n - 1 - d holds the step of position d
-    suffix = np.empty((r, n), dtype=values.dtype)
-    base = np.zeros(r, dtype=values.dtype)
-    sums = np.broadcast_to(values, (r, n)).copy()  # the cell's own value (Gi* includes it)
-    for slot, cells in enumerate(cells_by_size):
-        position = block[:, slot]
-        base += values[position]
-        steps[rows, n - 1 - position] += following[position] - values[position]
-        if len(cells):
-            np.cumsum(steps, axis=1, out=suffix)
-            sums[:, cells] += base[:, None] + suffix[:, n - 1 - cells]
-    return sums
+    shifted = draws[None, :, :] + (draws[None, :, :] >= skips[:, None, None]).astype(draws.dtype)
+    sums = np.cumsum(pool[shifted], axis=2, dtype=pool.dtype)  # skips x replicates x slots
+    which, size, observed = cells
+    at_least, at_most = np.empty(len(which), dtype=np.int64), np.empty(len(which), dtype=np.int64)
+    step = max(1, _BLOCK_ELEMENTS // draws.shape[0])
+    for start in range(0, len(which), step):
+        part = slice(start, start + step)
+        simulated = sums[which[part], :, size[part] - 1]  # cells x replicates: the sums after k draws
+        at_least[part] = (simulated >= observed[part, None]).sum(axis=1)
+        at_most[part] = (simulated <= observed[part, None]).sum(axis=1)
+    return at_least, at_most
 
 
 def permutation_p_values(
@@ -759,8 +757,10 @@ def permutation_p_values(
     integers). The p-value is ``min(1, 2 * (min(G, L) + 1) / (R + 1))`` where
     ``G`` and ``L`` count the replicates at least and at most as large as
     observed: a cell whose replicates all tie with it gets 1 (esda's
-    ``p_sim`` gives such a cell its smallest value). Vectorised over cells and
-    replicates, in blocks of replicates that fit in a processor cache.
+    ``p_sim`` gives such a cell its smallest value). The draws are positions
+    in the counts sorted, skipping the cell's own (its first occurrence): cells
+    with equal counts then share their replicates, and the sums are made once
+    per distinct count, vectorised over replicates.
 
     Parameters
     ----------
@@ -799,27 +799,36 @@ def permutation_p_values(
         return np.ones(n)
     dtype = np.int32 if int(values.sum()) < np.iinfo(np.int32).max else np.int64
     values = values.astype(dtype)
-    observed = values + matrix @ values
+    neighbours = matrix @ values  # observed, the cell's own count left out
     draws = _distinct_draws(np.random.default_rng(seed), n - 1, int(size.max()), permutations)
-    cells_by_size = [np.flatnonzero(size == slot + 1) for slot in range(draws.shape[1])]
-    step = max(1, _BLOCK_ELEMENTS // n)
+    # Cells with the same count draw from the same pool (every count but one of theirs), so one set of
+    # replicate sums per distinct count serves them all: tens of sets for hundreds of cells.
+    pool = np.sort(values)
+    skips, group = np.unique(np.searchsorted(pool, values), return_inverse=True)
+    skips = skips.astype(draws.dtype)
+    per_block = max(1, _BLOCK_ELEMENTS // (permutations * draws.shape[1]))
+    per_block = min(per_block, -(-len(skips) // (os.cpu_count() or 1)))  # at least one block per core
+    blocks = [
+        np.arange(start, min(start + per_block, len(skips))) for start in range(0, len(skips), per_block)
+    ]
+    placed = size > 0
+    members = [np.flatnonzero(placed & (group >= block[0]) & (group <= block[-1])) for block in blocks]
 
-    def tails(start: int) -> tuple[np.ndarray, np.ndarray]:
-        sums = _replicate_sums(values, draws[start : start + step], cells_by_size)
-        return (sums >= observed).sum(axis=0), (sums <= observed).sum(axis=0)
+    def tails(block: np.ndarray, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return _tails(pool, skips[block], draws, (group[cells] - block[0], size[cells], neighbours[cells]))
 
-    # Blocks of replicates, not a loop over cells; numpy releases the GIL in these array operations,
-    # so the blocks run on every core. The sums of counts do not depend on the order of the blocks.
-    starts = range(0, permutations, step)
-    workers = min(len(starts), os.cpu_count() or 1)
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(tails, starts))
+    # numpy releases the GIL in these array operations, so the blocks run on every core
+    if len(blocks) > 1:
+        with ThreadPoolExecutor(max_workers=min(len(blocks), os.cpu_count() or 1)) as threads:
+            parts = list(threads.map(tails, blocks, members))
     else:
-        parts = [tails(start) for start in starts]
-    at_least = np.sum([part[0] for part in parts], axis=0, dtype=np.int64)
-    at_most = np.sum([part[1] for part in parts], axis=0, dtype=np.int64)
-    return np.minimum(1.0, 2.0 * (np.minimum(at_least, at_most) + 1) / (permutations + 1))
+        parts = [tails(blocks[0], members[0])]
+    at_least, at_most = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    for cells, (high, low) in zip(members, parts, strict=True):
+        at_least[cells], at_most[cells] = high, low
+    p = np.minimum(1.0, 2.0 * (np.minimum(at_least, at_most) + 1) / (permutations + 1))
+    p[~placed] = 1.0  # a cell without neighbours has nothing to compare with
+    return p
 
 
 def benjamini_hochberg(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
