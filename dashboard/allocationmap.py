@@ -20,10 +20,18 @@ from dashboard.i18n import format_number, translate
 from dashboard.maps import COVERED_UPPERS, NEW_STATION_COLOUR, LayerGroups, MapLayers, escape_all, swatch_dot
 from dashboard.offline import localize
 
-__all__ = ["COVERED_UPPERS", "NEW_STATION_COLOUR", "FitBounds", "allocation_groups", "focus_bounds"]
+__all__ = [
+    "COVERED_UPPERS",
+    "MOVED_STATION_COLOUR",
+    "NEW_STATION_COLOUR",
+    "FitBounds",
+    "allocation_groups",
+    "focus_bounds",
+]
 
 
 REMOVED_STATION_COLOUR = "#7f7f7f"
+MOVED_STATION_COLOUR = "#e66101"
 
 
 FOCUS_MARGIN_DEG = 0.02
@@ -111,6 +119,7 @@ def allocation_groups(
     gain_unit: str = "",
     focus: list[list[float]] | None = None,
     removed: gpd.GeoDataFrame | None = None,
+    moved: gpd.GeoDataFrame | None = None,
 ) -> LayerGroups:
     """Colours by covered share, the legend, and (for a scenario) its new stations.
 
@@ -132,6 +141,9 @@ def allocation_groups(
         Bounds both maps zoom to (:func:`focus_bounds` of the new stations).
     removed
         Stations the scenario closes (``name`` and point geometry), drawn grey.
+    moved
+        Stations the scenario moves (:func:`dashboard.allocationview.moved_markers`):
+        a dashed line from where each stands today to its new place, marked.
 
     Returns
     -------
@@ -152,6 +164,19 @@ def allocation_groups(
         name = translate("alloc.layer_removed", lang)
         _markers(groups_before.new(name), removed.geometry, removed["name"], REMOVED_STATION_COLOUR, 7)
         extra.append(("removed_stations", name, [(swatch_dot(REMOVED_STATION_COLOUR, 6), "")]))
+    if moved is not None and len(moved):
+        name = translate("alloc.layer_moved", lang)
+        group = groups_before.new(name)
+        for origin, point in zip(moved["origin"], moved.geometry, strict=True):
+            folium.PolyLine(
+                [(origin.y, origin.x), (point.y, point.x)],
+                color=MOVED_STATION_COLOUR,
+                weight=2,
+                dash_array="6 4",
+            ).add_to(group)
+        labels = [translate("alloc.map_moved_station", lang, name=n) for n in moved["name"]]
+        _markers(group, moved.geometry, labels, MOVED_STATION_COLOUR, 7)
+        extra.append(("moved_stations", name, [(swatch_dot(MOVED_STATION_COLOUR, 6), "")]))
     groups = gap_groups(
         layers, ranked, measure="covered_share", lang=lang, uppers=COVERED_UPPERS, legend_extra=extra
     )

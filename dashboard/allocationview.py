@@ -28,6 +28,8 @@ from geodata.site_plan import SitePlan
 __all__ = [
     "CLICK_MODES",
     "MANUAL_KEY",
+    "MOVED_KEY",
+    "MOVING_KEY",
     "REMOVED_KEY",
     "SCENARIOS_KEY",
     "clear_manual_stations",
@@ -39,6 +41,7 @@ __all__ = [
     "keep_scenario",
     "load_scenarios_upload",
     "pairing_table",
+    "moved_markers",
     "scenario_markers",
     "scenario_line",
     "sites_table",
@@ -50,6 +53,8 @@ __all__ = [
 SCENARIOS_KEY = "alloc_scenarios"
 MANUAL_KEY = "alloc_manual"  # (lon, lat) of the stations placed by clicking the map, in order
 REMOVED_KEY = "alloc_removed"  # station_id of the stations closed by clicking the map
+MOVED_KEY = "alloc_moved"  # station_id -> (lon, lat) of the stations moved by clicking the map
+MOVING_KEY = "alloc_moving"  # station_id picked up by a click in "move" mode, waiting for its new place
 CLICK_KEY = "alloc_last_click"
 
 
@@ -160,15 +165,31 @@ def scenario_markers(scenario: Scenario, plan: SitePlan) -> gpd.GeoDataFrame:
     )
 
 
+def moved_markers(scenario: Scenario, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The stations a scenario moves: ``name``, ``origin`` (today's place) and the new place as geometry."""
+    ids = stations["station_id"].astype(str)
+    rows = stations[ids.isin(list(scenario.moved)).to_numpy()]
+    keys = rows["station_id"].astype(str).tolist()
+    return gpd.GeoDataFrame(
+        {"name": rows["name"].astype(str).tolist(), "origin": rows.geometry.to_numpy()},
+        geometry=shapely.points([scenario.moved[key] for key in keys]) if keys else [],
+        crs=4326,
+    )
+
+
 # --------------------------------------------------------------------------- stations placed by hand
 
 
-CLICK_MODES = ("off", "add", "remove")
-"""What a click on the scenario map does: nothing, place a station, or close the station nearest to it."""
+CLICK_MODES = ("off", "add", "remove", "move")
+"""What a click on the scenario map does: nothing, place a station, close the station nearest to it, or
+move a station (a first click picks up the station nearest to it, a second puts it down there)."""
 
 
 def note_station_click(out: Mapping | None, mode: str, nearest: Callable[[float, float], str | None]) -> bool:
-    """Turn a new click on the scenario map into a station placed or closed; whether anything changed.
+    """Turn a new click on the scenario map into a station placed, closed or moved; whether anything changed.
+
+    In ``"move"`` mode a click picks up the station nearest to it (kept under
+    :data:`MOVING_KEY`) and the next click puts it down where it falls.
 
     Parameters
     ----------
@@ -194,6 +215,17 @@ def note_station_click(out: Mapping | None, mode: str, nearest: Callable[[float,
             return False
         st.session_state[REMOVED_KEY] = [*closed, station]
         return True
+    if mode == "move":
+        carried = st.session_state.get(MOVING_KEY)
+        if carried is None:
+            station = nearest(lon, lat)
+            if station is None:
+                return False
+            st.session_state[MOVING_KEY] = station
+            return True
+        st.session_state[MOVED_KEY] = {**(st.session_state.get(MOVED_KEY) or {}), carried: (lon, lat)}
+        st.session_state[MOVING_KEY] = None
+        return True
     return False
 
 
@@ -201,16 +233,24 @@ def clear_manual_stations() -> None:
     """Forget the stations placed or closed by hand (a button callback)."""
     st.session_state[MANUAL_KEY] = []
     st.session_state[REMOVED_KEY] = []
+    st.session_state[MOVED_KEY] = {}
+    st.session_state[MOVING_KEY] = None
 
 
 def with_manual_stations(scenario: Scenario, staff: float) -> Scenario:
-    """The scenario plus the stations placed (ids ``manual-1``...) and closed by clicking the map."""
+    """The scenario plus the stations placed (ids ``manual-1``...), closed and moved by clicking the map."""
     placed = st.session_state.get(MANUAL_KEY) or []
     closed = tuple(st.session_state.get(REMOVED_KEY) or [])
-    if not placed and not closed:
+    moved = dict(st.session_state.get(MOVED_KEY) or {})
+    if not placed and not closed and not moved:
         return scenario
     manual = tuple(NewStation(f"manual-{i}", x, y, float(staff)) for i, (x, y) in enumerate(placed, start=1))
-    return replace(scenario, added=scenario.added + manual, removed=scenario.removed + closed)
+    return replace(
+        scenario,
+        added=scenario.added + manual,
+        removed=scenario.removed + closed,
+        moved={**scenario.moved, **{key: xy for key, xy in moved.items() if key not in closed}},
+    )
 
 
 # --------------------------------------------------------------------------- kept scenarios

@@ -21,12 +21,15 @@ from dashboard.allocationpanels import (
 from dashboard.allocationview import (
     CLICK_MODES,
     MANUAL_KEY,
+    MOVED_KEY,
+    MOVING_KEY,
     REMOVED_KEY,
     SCENARIOS_KEY,
     clear_manual_stations,
     delta_rows,
     gain_statement,
     kept_scenarios,
+    moved_markers,
     note_station_click,
     scenario_markers,
     sites_table,
@@ -144,6 +147,7 @@ def _maps(
     focus = focus_bounds(markers)  # both maps zoom to the new stations
     stations = load_cached(source).dataset.stations
     closed = stations[stations["station_id"].astype(str).isin(chosen.removed).to_numpy()]
+    moved = moved_markers(chosen, stations)
     left, right = st.columns(2)
     for column, ranked, added, key, title in (
         (left, baseline.ranked, None, "alloc_map_before", t("alloc.baseline")),
@@ -164,6 +168,7 @@ def _maps(
                     gain_unit=unit,
                     focus=focus,
                     removed=None if added is None else closed,
+                    moved=None if added is None else moved,
                 ),
                 layer_control=folium.LayerControl(collapsed=True, position="topright"),
                 returned_objects=["last_clicked"] if added is not None else [],
@@ -178,7 +183,13 @@ def _maps(
         format_func=lambda m: t(f"alloc.click.{m}", lang),
         help=t("alloc.click_help"),
     )
-    placed = len(st.session_state.get(MANUAL_KEY) or []) + len(st.session_state.get(REMOVED_KEY) or [])
+    carried = st.session_state.get(MOVING_KEY)
+    if st.session_state.get("alloc_click_mode") != "move":
+        st.session_state[MOVING_KEY] = None
+    elif carried is not None:
+        names = stations.set_index(stations["station_id"].astype(str))["name"]
+        st.info(t("alloc.moving", name=names.get(carried, carried)))
+    placed = sum(len(st.session_state.get(key) or ()) for key in (MANUAL_KEY, REMOVED_KEY, MOVED_KEY))
     if placed:
         b.button(t("alloc.clear_manual", n=placed), key="alloc_clear_manual", on_click=clear_manual_stations)
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.allocationmap import allocation_groups
+from dashboard.allocationmap import MOVED_STATION_COLOUR, allocation_groups
 from dashboard.allocationview import (
     delta_rows,
     gain_statement,
     kept_scenarios,
     load_scenarios_upload,
+    moved_markers,
     scenario_markers,
     sites_table,
     summary_html,
@@ -31,6 +33,7 @@ from geodata.scenario import (
     scenarios_json,
 )
 from geodata.site_plan import plan_sites
+from geodata.underserved import underserved_index
 
 TITLES = {"zh_CN": "资源配置：新建工作站、增配人员与特困户结对", "en": "Allocation: new stations, staff and household pairing"}
 
@@ -212,3 +215,38 @@ def test_the_marginal_curve_on_request(open_page, tiny_folder):
     assert len(charts) == 1
     spec = charts[0].proto.spec
     assert "The most new stations can reach (model)" in spec and "Within reach (residents)" in spec
+
+
+def test_moving_a_station_by_two_clicks(open_page, tiny_folder):
+    near = {"last_clicked": {"lat": 43.8101, "lng": 125.3301}}  # about 15 m from 太平村工作站 (S-3)
+    at = open_page(tiny_folder, "views/allocation.py", "en", alloc_add=1, alloc_click_mode="move", alloc_map_after=near)
+    assert not at.exception, at.exception
+    assert at.session_state["alloc_moving"] == "S-3"  # picked up, not moved yet
+    moving = "Moving 太平村工作站: click where it should go."
+    assert moving in [i.value for i in at.info]
+    staff = {m.label: m.value for m in at.metric}["Staff per 10,000 residents"]
+    at.session_state["alloc_map_after"] = {"last_clicked": {"lat": 43.81, "lng": 125.315}}  # C2, no station
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["alloc_moved"] == {"S-3": (125.315, 43.81)}
+    assert at.session_state["alloc_moving"] is None and moving not in [i.value for i in at.info]
+    assert {m.label: m.value for m in at.metric}["Staff per 10,000 residents"] == staff  # its 3 staff move too
+    assert at.button(key="alloc_clear_manual").label == "Undo the changes made by clicking (1)"
+    at.button(key="alloc_clear_manual").click().run()
+    assert at.session_state["alloc_moved"] == {} and at.session_state["alloc_moving"] is None
+
+
+def test_a_moved_station_is_drawn_at_its_new_place_with_a_line_from_the_old(tiny):
+    moved = moved_markers(Scenario("s", moved={"S-3": (125.315, 43.81)}), tiny.stations)
+    origin = tiny.stations.set_index("station_id").geometry["S-3"]
+    assert moved["name"].tolist() == ["太平村工作站"] and moved["origin"].tolist() == [origin]
+    assert (moved.geometry.x[0], moved.geometry.y[0]) == (125.315, 43.81)
+    groups = allocation_groups(prepare_layers(tiny), underserved_index(tiny), lang="zh_CN", moved=moved)
+    base = gap_base_map(prepare_layers(tiny), ShapeFiles("/app/static/data/c.json", "/app/static/data/d.json"))
+    for group in groups:
+        group.add_to(base)
+    html = base.get_root().render()
+    assert "迁址的工作站（新位置）" in html and "太平村工作站（迁至此处）" in html  # legend and tooltip
+    line = re.search(r"L\.polyline\(\s*(\[\[.*?\]\])", html, re.S)
+    assert line and json.loads(line.group(1)) == [[origin.y, origin.x], [43.81, 125.315]]
+    assert f'"color": "{MOVED_STATION_COLOUR}"' in html and '"dashArray": "6 4"' in html
