@@ -730,8 +730,17 @@ def _tails(
     shifted = draws[None, :, :] + (draws[None, :, :] >= skips[:, None, None]).astype(draws.dtype)
     sums = np.cumsum(pool[shifted], axis=2, dtype=pool.dtype)  # skips x replicates x slots
     which, size, observed = cells
+    replicates, slots = draws.shape
+    pairs, pair = np.unique(which * slots + size - 1, return_inverse=True)  # each (pool, k) once
+    if len(pairs) * np.log2(replicates) < 3 * len(which):  # few pairs: sort each once, search per cell
+        rows = np.sort(sums.transpose(0, 2, 1).reshape(-1, replicates)[pairs], axis=1).astype(np.int64)
+        span = int(max(rows[:, -1].max(), observed.max())) + 1  # rows laid end to end, each lifted
+        keys = (rows + np.arange(len(pairs), dtype=np.int64)[:, None] * span).ravel()
+        target = pair * span + observed
+        at_most = np.searchsorted(keys, target, side="right") - pair * replicates
+        return (pair + 1) * replicates - np.searchsorted(keys, target, side="left"), at_most
     at_least, at_most = np.empty(len(which), dtype=np.int64), np.empty(len(which), dtype=np.int64)
-    step = max(1, _BLOCK_ELEMENTS // draws.shape[0])
+    step = max(1, _BLOCK_ELEMENTS // replicates)
     for start in range(0, len(which), step):
         part = slice(start, start + step)
         simulated = sums[which[part], :, size[part] - 1]  # cells x replicates: the sums after k draws
