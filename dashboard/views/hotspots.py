@@ -235,11 +235,13 @@ def main() -> None:
     except AtlasError as exc:
         st.error(t("hotspots.failed", message=explain(exc)))
         return
-    tiles = st.container()  # filled after the map: the map, the slower part to paint, is sent first
+    # Every figure is computed before anything is sent: the browser's drawing of the map would
+    # otherwise take the cores the KPIs need. Then the map (the slower part to paint) goes first.
+    report, weekly, breakdown = _kpis(source, f, scope)
+    tiles = st.container()
     map_col, chart_col = st.columns([1.6, 1])
     with map_col:
         _map(source, result, f, scope, lang)
-    report, weekly, breakdown = _kpis(source, f, scope)
     with tiles:
         _tiles(report, lang)
     with chart_col:
