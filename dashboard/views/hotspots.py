@@ -14,10 +14,12 @@ import h3
 from streamlit_folium import st_folium
 
 from dashboard.charts import category_chart, weekly_chart
-from dashboard.hotspotmap import hotspot_groups
+from dashboard.hotspotmap import RemoteHexagons, hexagon_document, hotspot_groups
 from dashboard.hotspotview import Filters, Scope, league_rows, rise_rows, scope_mask, selected_shape
 from dashboard.i18n import current_lang, explain, format_date, format_number, format_percent, t
 from dashboard.mapcache import map_layers, shape_files
+from dashboard.maps import compact_json
+from dashboard.offline import publish_static
 from dashboard.shapes import static_base_map
 from dashboard.sidebar import load_cached, page_dataset, public_minimum
 from geodata.errors import AtlasError
@@ -26,9 +28,11 @@ from geodata.hotspots import (
     CaseCells,
     PeriodComparison,
     case_cells,
+    cell_ids,
     compare_periods,
     count_cells,
     hotspots,
+    study_area,
 )
 from geodata.kpis import KpiReport, case_units, category_breakdown, service_kpis, weekly_counts
 from geodata.overview import area_at
@@ -55,6 +59,17 @@ def _hotspots(source: str, resolution: int, since: dt.date, until: dt.date, cate
     counts = count_cells(_cells(source, resolution), since=since, until=until, categories=categories or None,
                          statuses=statuses or None, districts=(district,) if district else None)
     return hotspots(counts)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _hexagon_file(source: str, resolution: int) -> str:
+    """Every hexagon a filter can show (the cells with cases and their ring), written once; its URL.
+
+    The map fetches it once per resolution and a filter only restyles it:
+    ids and shapes, no counts, so it says nothing a filter's restyle does not.
+    """
+    cells = cell_ids(study_area(_cells(source, resolution).cells))
+    return publish_static(compact_json(hexagon_document(cells)), prefix=f"hexagons-r{resolution}")
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -166,9 +181,15 @@ def _map(source: str, result: gpd.GeoDataFrame, f: Filters, scope: Scope, lang: 
     minimum = public_minimum()
     layers = map_layers(source, minimum)
     shown = result[visible_counts(result["cases"], minimum)] if minimum and len(result) else result
-    groups = hotspot_groups(shown, lang=lang, show_counts=f.show_counts,
+    # Without a public minimum the hexagons are fetched once and each filter restyles them; on a public
+    # display, only the cells a filter may show travel, with the filter.
+    remote = not minimum
+    groups = hotspot_groups(shown, lang=lang, show_counts=f.show_counts, remote=remote,
                             selected=selected_shape(layers, scope))
-    st_folium(static_base_map(layers, shape_files(source, minimum), communities=False), key=MAP_KEY,
+    base = static_base_map(layers, shape_files(source, minimum), communities=False)
+    if remote:
+        RemoteHexagons(_hexagon_file(source, f.resolution)).add_to(base)
+    st_folium(base, key=MAP_KEY,
               height=MAP_HEIGHT, use_container_width=True, feature_group_to_add=groups,
               layer_control=folium.LayerControl(collapsed=True, position="topright"),
               returned_objects=["last_clicked"])

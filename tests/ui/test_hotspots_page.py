@@ -13,7 +13,15 @@ import geopandas as gpd
 import h3
 
 from dashboard.charts import category_chart, weekly_chart
-from dashboard.hotspotmap import CLASS_COLOURS, hotspot_groups
+from dashboard.hotspotmap import (
+    CLASS_COLOURS,
+    COUNT_COLOURS,
+    HexagonRestyle,
+    RemoteHexagons,
+    cell_shape,
+    hexagon_document,
+    hotspot_groups,
+)
 from dashboard.hotspotview import league_rows
 from dashboard.maps import prepare_layers
 from dashboard.shapes import ShapeFiles, static_base_map
@@ -110,6 +118,39 @@ def test_map_says_when_nothing_is_significant(tiny):
         group.add_to(m)
     assert "没有显著的热点或冷点" in m.get_root().render()
     assert len(groups) == 1  # the legend alone
+
+
+def test_remote_map_restyles_fetched_hexagons_with_the_same_colours_and_legend(tiny):
+    cells = _cells(["hot_99", "cold_95", "not_significant"], [40, 0, 3])
+    groups = hotspot_groups(cells, lang="en", show_counts=True, selected=None, remote=True)
+    restyle = next(child for group in groups for child in group._children.values()
+                   if isinstance(child, HexagonRestyle))
+    rows = json.loads(restyle.rows_js)
+    hot, cold, plain = cells["h3"]
+    # significant cells by class (with class, cases, z, q); the others with cases by count (cases only)
+    assert rows[hot] == [CLASS_COLOURS["hot_99"], 1, "Hot spot, 99% confidence", "40", "3.10", "0.004"]
+    assert rows[cold][:3] == [CLASS_COLOURS["cold_95"], 1, "Cold spot, 95% confidence"]
+    assert rows[plain][1:] == [0, "", "3", "", ""] and rows[plain][0] in COUNT_COLOURS
+    assert json.loads(restyle.heads_js) == ["Class", "Cases", "Gi* z-score", "q-value (FDR)"]
+    m = static_base_map(prepare_layers(tiny), ShapeFiles("/c.json", "/d.json"), communities=False)
+    RemoteHexagons("/app/static/data/hexagons-r8-x.json").add_to(m)
+    for group in groups:
+        group.add_to(m)
+    html = m.get_root().render()
+    assert '"/app/static/data/hexagons-r8-x.json"' in html and "window.atlasHexRestyle" in html
+    assert "Hot spot, 99% confidence" in html and "Cases per hexagon" in html  # the legend, as before
+    assert len(groups) == 2  # the restyled hexagons, the legend
+    without_counts = json.loads(next(
+        child for group in hotspot_groups(cells, lang="en", show_counts=False, remote=True)
+        for child in group._children.values() if isinstance(child, HexagonRestyle)).rows_js)
+    assert set(without_counts) == {hot, cold}
+
+
+def test_hexagon_file_holds_ids_and_shapes_only():
+    ids = sorted(h3.grid_disk(h3.latlng_to_cell(43.80, 125.30, 8), 1))
+    document = hexagon_document(ids)
+    assert [f["properties"] for f in document["features"]] == [{"h3": i} for i in ids]
+    assert [f["geometry"] for f in document["features"]] == [cell_shape(i) for i in ids]
 
 
 def test_charts_are_translated(tiny):
