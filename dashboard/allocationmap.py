@@ -24,7 +24,9 @@ __all__ = [
     "COVERED_UPPERS",
     "MOVED_STATION_COLOUR",
     "NEW_STATION_COLOUR",
+    "EXISTING_STATION_COLOUR",
     "FitBounds",
+    "RemoteStations",
     "allocation_groups",
     "focus_bounds",
 ]
@@ -32,6 +34,15 @@ __all__ = [
 
 REMOVED_STATION_COLOUR = "#7f7f7f"
 MOVED_STATION_COLOUR = "#e66101"
+EXISTING_STATION_COLOUR = "#08519c"
+CHANGES_PANE = "markerPane"
+"""Leaflet's own pane above every fill and today's stations: where a scenario's changes are drawn."""
+
+
+def _above_stations(path: MacroElement) -> MacroElement:
+    """``path`` drawn in :data:`CHANGES_PANE` (folium's path options leave ``pane`` out)."""
+    path.options["pane"] = CHANGES_PANE
+    return path
 
 
 FOCUS_MARGIN_DEG = 0.02
@@ -80,6 +91,49 @@ class FitBounds(MacroElement):
         self.max_zoom = int(max_zoom)
 
 
+class RemoteStations(MacroElement):
+    """Today's stations, fetched once from the dataset's static stations file: small dots with their names.
+
+    Drawn in a pane above the community fills and below a scenario's changes,
+    so a planner sees which station a click in "close" or "move" mode takes.
+    Becomes ``window.atlasStations``.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function (map) {
+    if (!map.getPane("atlasStations")) { map.createPane("atlasStations").style.zIndex = 405; }
+    var english = {{ this.english|tojson }}, style = {{ this.style|tojson }};
+    var loaded = fetch({{ this.url|tojson }}, {cache: "force-cache"});  // named by content
+    loaded.then(function (r) { return r.json(); }).then(function (d) {
+        window.atlasStations = L.geoJSON(d, {
+            pointToLayer: function (f, at) { return L.circleMarker(at, style); },
+            onEachFeature: function (f, l) {  // names are HTML-escaped in the file
+                l.bindTooltip((english && f.properties.name_en) || f.properties.name);
+            }
+        }).addTo(map);
+    });
+})({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, url: str, lang: str) -> None:
+        super().__init__()
+        self._name = "RemoteStations"
+        self.url = url
+        self.english = lang != "zh_CN"
+        self.style = {
+            "pane": "atlasStations",
+            "radius": 3,
+            "color": "#ffffff",
+            "weight": 1,
+            "fillColor": EXISTING_STATION_COLOUR,
+            "fillOpacity": 0.9,
+        }
+
+
 def focus_bounds(sites: gpd.GeoDataFrame | None) -> list[list[float]] | None:
     """``[[south, west], [north, east]]`` around the sites with a margin; None without sites."""
     if sites is None or len(sites) == 0:
@@ -96,17 +150,19 @@ def _tooltip(order: int, gain: float, unit: str, lang: str) -> str:
 
 
 def _markers(group: folium.FeatureGroup, points, labels, colour: str, radius: int) -> None:
-    """Round markers in one colour with an escaped tooltip each."""
+    """Round markers in one colour with an escaped tooltip each, above today's stations."""
     for point, label in zip(points, escape_all(labels), strict=True):
-        folium.CircleMarker(
-            location=(point.y, point.x),
-            radius=radius,
-            color="#ffffff",
-            weight=2,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=0.95,
-            tooltip=label,
+        _above_stations(
+            folium.CircleMarker(
+                location=(point.y, point.x),
+                radius=radius,
+                color="#ffffff",
+                weight=2,
+                fill=True,
+                fill_color=colour,
+                fill_opacity=0.95,
+                tooltip=label,
+            )
         ).add_to(group)
 
 
@@ -120,6 +176,7 @@ def allocation_groups(
     focus: list[list[float]] | None = None,
     removed: gpd.GeoDataFrame | None = None,
     moved: gpd.GeoDataFrame | None = None,
+    stations: bool = False,
 ) -> LayerGroups:
     """Colours by covered share, the legend, and (for a scenario) its new stations.
 
@@ -141,6 +198,8 @@ def allocation_groups(
         Bounds both maps zoom to (:func:`focus_bounds` of the new stations).
     removed
         Stations the scenario closes (``name`` and point geometry), drawn grey.
+    stations
+        Whether the base map draws today's stations (:class:`RemoteStations`): listed in the legend.
     moved
         Stations the scenario moves (:func:`dashboard.allocationview.moved_markers`):
         a dashed line from where each stands today to its new place, marked.
@@ -152,6 +211,14 @@ def allocation_groups(
     """
     extra: list[tuple] = []
     groups_before: LayerGroups = LayerGroups()
+    if stations:
+        extra.append(
+            (
+                "stations",
+                translate("alloc.layer_existing", lang),
+                [(swatch_dot(EXISTING_STATION_COLOUR, 3), "")],
+            )
+        )
     if added is not None and len(added):
         labels = [
             _tooltip(int(o), float(g), gain_unit, lang)
@@ -168,11 +235,13 @@ def allocation_groups(
         name = translate("alloc.layer_moved", lang)
         group = groups_before.new(name)
         for origin, point in zip(moved["origin"], moved.geometry, strict=True):
-            folium.PolyLine(
-                [(origin.y, origin.x), (point.y, point.x)],
-                color=MOVED_STATION_COLOUR,
-                weight=2,
-                dash_array="6 4",
+            _above_stations(
+                folium.PolyLine(
+                    [(origin.y, origin.x), (point.y, point.x)],
+                    color=MOVED_STATION_COLOUR,
+                    weight=2,
+                    dash_array="6 4",
+                )
             ).add_to(group)
         labels = [translate("alloc.map_moved_station", lang, name=n) for n in moved["name"]]
         _markers(group, moved.geometry, labels, MOVED_STATION_COLOUR, 7)

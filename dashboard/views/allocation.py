@@ -9,7 +9,7 @@ import streamlit as st
 import folium
 from streamlit_folium import st_folium
 
-from dashboard.allocationmap import allocation_groups, focus_bounds
+from dashboard.allocationmap import RemoteStations, allocation_groups, focus_bounds
 from dashboard.allocationpanels import (
     curve_panel,
     export_panel,
@@ -38,7 +38,7 @@ from dashboard.allocationview import (
 )
 from dashboard.gapmap import gap_base_map
 from dashboard.i18n import current_lang, explain, format_number, t
-from dashboard.mapcache import map_layers, shape_files
+from dashboard.mapcache import layer_files, map_layers, shape_files
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown, public_minimum
 from geodata.errors import AtlasError
 from geodata.scenario import (
@@ -148,6 +148,7 @@ def _maps(
     stations = load_cached(source).dataset.stations
     closed = stations[stations["station_id"].astype(str).isin(chosen.removed).to_numpy()]
     moved = moved_markers(chosen, stations)
+    station_file = layer_files(source, public_minimum()).get("stations")  # today's stations, fetched once
     left, right = st.columns(2)
     for column, ranked, added, key, title in (
         (left, baseline.ranked, None, "alloc_map_before", t("alloc.baseline")),
@@ -155,8 +156,11 @@ def _maps(
     ):
         with column:
             st.markdown(f"**{plain_markdown(title)}**")
+            base = gap_base_map(layers, shapes)
+            if station_file:
+                RemoteStations(station_file, lang).add_to(base)
             st_folium(
-                gap_base_map(layers, shapes),
+                base,
                 key=key,
                 height=MAP_HEIGHT,
                 use_container_width=True,
@@ -169,6 +173,7 @@ def _maps(
                     focus=focus,
                     removed=None if added is None else closed,
                     moved=None if added is None else moved,
+                    stations=bool(station_file),
                 ),
                 layer_control=folium.LayerControl(collapsed=True, position="topright"),
                 returned_objects=["last_clicked"] if added is not None else [],

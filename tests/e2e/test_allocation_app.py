@@ -70,6 +70,10 @@ def test_allocation_page_states_the_gain_and_paints_today_and_the_scenario(
         expect(frame.locator("details").get_by_text("覆盖率（%）")).to_be_visible()
     after = _frame_with(page, "新建工作站（按选址顺序）")  # a busy machine may redraw the map once more
     assert after.evaluate(_NEW_STATIONS_JS) == 10  # the ten new stations, numbered in their tooltips
+    # today's 2,401 stations, fetched once, so a click to close or move one can aim at it
+    after.wait_for_function("() => window.atlasStations && window.atlasStations.getLayers().length === 2401",
+                            timeout=60_000)
+    expect(after.locator("details").get_by_text("现有工作站")).to_be_visible()
     # today's map has none; found by its content, as a redraw may re-create the frames in another order
     assert sorted(frame.evaluate(_NEW_STATIONS_JS) for frame in _map_frames(page, "覆盖率（%）")) == [0, 10]
     # Streamlit's own words on the scenario uploader are in Chinese too

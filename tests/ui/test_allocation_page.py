@@ -8,7 +8,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.allocationmap import MOVED_STATION_COLOUR, allocation_groups
+from dashboard.allocationmap import MOVED_STATION_COLOUR, RemoteStations, allocation_groups
 from dashboard.allocationview import (
     delta_rows,
     gain_statement,
@@ -241,8 +241,11 @@ def test_a_moved_station_is_drawn_at_its_new_place_with_a_line_from_the_old(tiny
     origin = tiny.stations.set_index("station_id").geometry["S-3"]
     assert moved["name"].tolist() == ["太平村工作站"] and moved["origin"].tolist() == [origin]
     assert (moved.geometry.x[0], moved.geometry.y[0]) == (125.315, 43.81)
-    groups = allocation_groups(prepare_layers(tiny), underserved_index(tiny), lang="zh_CN", moved=moved)
+    groups = allocation_groups(
+        prepare_layers(tiny), underserved_index(tiny), lang="zh_CN", moved=moved, stations=True
+    )
     base = gap_base_map(prepare_layers(tiny), ShapeFiles("/app/static/data/c.json", "/app/static/data/d.json"))
+    RemoteStations("/app/static/data/stations-x.json", "zh_CN").add_to(base)
     for group in groups:
         group.add_to(base)
     html = base.get_root().render()
@@ -250,3 +253,5 @@ def test_a_moved_station_is_drawn_at_its_new_place_with_a_line_from_the_old(tiny
     line = re.search(r"L\.polyline\(\s*(\[\[.*?\]\])", html, re.S)
     assert line and json.loads(line.group(1)) == [[origin.y, origin.x], [43.81, 125.315]]
     assert f'"color": "{MOVED_STATION_COLOUR}"' in html and '"dashArray": "6 4"' in html
+    assert '"pane": "markerPane"' in html  # a scenario's changes are drawn above today's stations
+    assert '"/app/static/data/stations-x.json"' in html and "现有工作站" in html  # today's stations, in the legend
