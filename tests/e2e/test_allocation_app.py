@@ -26,6 +26,31 @@ _NEW_STATIONS_JS = """() => {
 }"""
 
 
+_MOVED_JS = """() => {
+    let n = 0;
+    window.map.eachLayer(l => { if (l instanceof L.CircleMarker && l.options.fillColor === "#e66101") n += 1; });
+    return n;
+}"""
+
+# A station of today's drawn well inside the map (clear of the legend and the controls), in frame pixels.
+_STATION_POINT_JS = """() => {
+    const size = window.map.getSize();
+    for (const l of window.atlasStations.getLayers()) {
+        const p = window.map.latLngToContainerPoint(l.getLatLng());
+        if (p.x > 0.35 * size.x && p.x < 0.65 * size.x && p.y > 0.2 * size.y && p.y < 0.5 * size.y) {
+            return {x: p.x, y: p.y};
+        }
+    }
+    return null;
+}"""
+
+
+def _idle(page) -> None:
+    """Wait until the script run that is under way (if any) has finished."""
+    page.wait_for_timeout(300)
+    expect(page.locator('[data-test-script-state="running"]')).to_have_count(0, timeout=120_000)
+
+
 def _map_frames(page, text: str) -> list:
     """Every map frame whose legend shows ``text`` now."""
     found = []
@@ -85,3 +110,23 @@ def test_allocation_page_states_the_gain_and_paints_today_and_the_scenario(
     )
     assert words == ['"上传"', '"单个文件不超过 200 MB"']
     screenshot(page, "allocation-demo")
+
+    # Moving a station: "move" mode, a click on one of today's stations, a click on its new place.
+    page.get_by_text("移动工作站：先点该站，再点新位置").click()
+    _idle(page)
+    after = _frame_with(page, "新建工作站（按选址顺序）")
+    after.wait_for_function("() => window.atlasStations && window.atlasStations.getLayers().length === 2401",
+                            timeout=60_000)
+    point = after.evaluate(_STATION_POINT_JS)
+    assert point is not None
+    box = after.frame_element().bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    expect(page.get_by_text(re.compile("正在移动.*：请在地图上点击新位置。"))).to_be_visible(timeout=120_000)
+    _idle(page)
+    box = _frame_with(page, "新建工作站（按选址顺序）").frame_element().bounding_box()
+    page.mouse.click(box["x"] + point["x"] + 60, box["y"] + point["y"] + 40)
+    moved = _frame_with(page, "迁址的工作站（新位置）", 120.0)
+    moved.wait_for_function(f"({_MOVED_JS})() === 1", timeout=60_000)
+    expect(page.get_by_text(re.compile("正在移动"))).to_have_count(0)
+    expect(page.get_by_role("button", name="撤销手动所做的 1 处改动")).to_be_visible()
+    screenshot(page, "allocation-demo-moved")
