@@ -434,10 +434,9 @@ def _status(cases: pd.DataFrame, resolved_at: np.ndarray) -> np.ndarray:
     return np.where(status == None, default, status)  # noqa: E711 (elementwise)
 
 
-def _received_in(received_day: np.ndarray, window: KpiWindow) -> np.ndarray:
-    return (received_day >= np.datetime64(window.since, "D")) & (
-        received_day <= np.datetime64(window.until, "D")
-    )
+def _in_window(days: np.ndarray, window: KpiWindow) -> np.ndarray:
+    """Which calendar days (``datetime64[D]``) fall in the window, both ends included."""
+    return (days >= np.datetime64(window.since, "D")) & (days <= np.datetime64(window.until, "D"))
 
 
 def _case_table(dataset: Dataset, window: KpiWindow, backlog_days: int, category: str | None) -> pd.DataFrame:
@@ -452,7 +451,7 @@ def _case_table(dataset: Dataset, window: KpiWindow, backlog_days: int, category
     received_day = received_at.astype("datetime64[D]")
     dated = ~np.isnat(resolved_at)
     status = _status(cases, resolved_at)
-    in_window = _received_in(received_day, window)
+    in_window = _in_window(received_day, window)
     resolved = in_window & (status == "resolved")
     contacts = pd.to_numeric(_column(cases, "contacts"), errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
@@ -488,7 +487,7 @@ def _case_table(dataset: Dataset, window: KpiWindow, backlog_days: int, category
 
 
 def _share(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """``numerator / denominator`` as floats, NaN where the denominator is 0 (numpy :func:`_ratio`)."""
+    """``numerator / denominator`` as floats, NaN where the denominator is 0."""
     out = np.full(len(denominator), np.nan)
     np.divide(numerator, denominator, out=out, where=denominator > 0)
     return out
@@ -581,10 +580,10 @@ def _aggregate(
     return pd.DataFrame(_kpi_columns(table, np.asarray(codes), len(index)), index=index)
 
 
-def _one_group(table: pd.DataFrame) -> dict[str, float | int]:
-    """Every KPI of all the rows of ``table`` taken as one unit, as Python numbers."""
-    columns = _kpi_columns(table, np.zeros(len(table), dtype=np.int64), 1)
-    return {name: values[0].item() for name, values in columns.items()}
+def _one_group(table: pd.DataFrame, rows: np.ndarray | None = None) -> dict[str, float | int]:
+    """Every KPI of the rows of ``table`` (all, or those ``rows`` marks) as one unit, in Python numbers."""
+    codes = np.zeros(len(table), dtype=np.int64) if rows is None else np.where(rows, 0, -1)
+    return {name: values[0].item() for name, values in _kpi_columns(table, codes, 1).items()}
 
 
 def _city(table: pd.DataFrame) -> dict[str, float | int]:
@@ -651,8 +650,7 @@ def _unassigned(table: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     rows = {}
     for level in UNIT_LEVELS:  # three levels, each a vectorised aggregation of the rows without a unit
         missing = units[_UNIT_KEY[level]].reindex(table.index).isna().to_numpy()
-        columns = _kpi_columns(table, np.where(missing, 0, -1), 1)
-        rows[level] = {name: values[0].item() for name, values in columns.items()}
+        rows[level] = _one_group(table, missing)
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "level"
     counts = list(COUNT_COLUMNS)
@@ -687,7 +685,7 @@ def _category_counts(dataset: Dataset, category: str | None) -> Callable[[KpiWin
     found = index.get_indexer(_labels(cases, "category"))
 
     def count(window: KpiWindow) -> pd.Series:
-        kept = found[_received_in(days, window) & (found >= 0)]
+        kept = found[_in_window(days, window) & (found >= 0)]
         return pd.Series(np.bincount(kept, minlength=len(index)).astype(np.int64), index=index, name="count")
 
     return count
@@ -895,9 +893,8 @@ def weekly_counts(
             "days_in_window": _days_in_window(mondays, first, last),
         }
     )
-    start, end = np.datetime64(window.since, "D"), np.datetime64(window.until, "D")
     for name, days in counts.items():
-        days = days[(days >= start) & (days <= end)]
+        days = days[_in_window(days, window)]
         weeks = (_monday(days) - mondays[0].to_datetime64().astype("datetime64[D]")) // np.timedelta64(7, "D")
         frame[name] = np.bincount(weeks.astype(np.int64), minlength=len(mondays)).astype(np.int64)
     return frame
