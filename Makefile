@@ -26,7 +26,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/python -m dashboard.offline
 	$(BIN)/atlas info "$(or $(DATASET),demo)"
-	ATLAS_DATASET="$(DATASET)" ATLAS_DB="$(DB)" $(BIN)/streamlit run dashboard/app.py --server.port $(PORT)
+	@# Bytecode of our own modules, even where PYTHONDONTWRITEBYTECODE is set: a start compiles nothing.
+	$(BIN)/python -m compileall -q geodata dashboard
+	@# streamlit run dashboard/app.py, preparing the first page while the browser loads Streamlit.
+	ATLAS_DATASET="$(DATASET)" ATLAS_DB="$(DB)" $(BIN)/python -m dashboard.serve --server.port $(PORT)
 
 ## system-deps: Debian packages the browser tests need (Chromium, a CJK font); root installs them
 system-deps:

@@ -12,10 +12,14 @@ language selector) and timed until the map's legend is in English; its payload
 is every WebSocket frame of that rerun, until the server is idle. In-process,
 each map is also built and rendered to HTML once.
 
-Ours is ``dashboard/app.py`` on its default view (the overview page).
+Ours is ``dashboard/app.py`` on its default view (the overview page), started
+as ``make demo`` starts it: through its launcher ``python -m dashboard.serve``,
+which prepares the first page while the browser loads.
 The baseline is ``benchmarks/apps/naive_overview.py``: one ``CircleMarker``
 per station, service point and case, raw polygons through ``GeoJson``, but
 Leaflet served locally (``localize``), as nothing paints offline otherwise.
+The floor is ``benchmarks/apps/floor_map.py``: one triangle on a map, what
+Streamlit, the component frame and Leaflet alone cost on this machine.
 
 Run: ``python -m benchmarks.bench_first_paint [--runs 3] [--naive-cases N]``.
 Results go to ``test-artifacts/bench-first-paint.json``.
@@ -39,7 +43,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import folium
 
-from benchmarks.apps import naive_overview
+from benchmarks.apps import floor_map, naive_overview
 from dashboard.i18n import translate
 from dashboard.maps import layer_documents, prepare_layers
 from dashboard.overviewmap import DEFAULT_TIERS, overview_groups, overview_map, overview_static_map
@@ -66,7 +70,11 @@ __all__ = [
     "table",
 ]
 
-APPS = {"ours": REPO_ROOT / "dashboard" / "app.py", "naive": Path(naive_overview.__file__)}
+APPS = {
+    "ours": REPO_ROOT / "dashboard" / "app.py",
+    "naive": Path(naive_overview.__file__),
+    "floor": Path(floor_map.__file__),
+}
 RESULTS_PATH = ARTIFACTS / "bench-first-paint.json"
 STATIC_DATA = "/app/static/data/"
 GOAL_PAINT_S = 3.0
@@ -475,7 +483,12 @@ def _verdict(metrics: dict[str, float | None], key: str, goal: float) -> str:
     return "FAIL" if value is None or value >= goal else "pass"
 
 
-def table(ours: dict[str, float | None], naive: dict[str, float | None], cap_s: float) -> str:
+def table(
+    ours: dict[str, float | None],
+    naive: dict[str, float | None],
+    cap_s: float,
+    floor: dict[str, float | None] | None = None,
+) -> str:
     """The comparison as a fixed-width text table.
 
     Parameters
@@ -486,13 +499,16 @@ def table(ours: dict[str, float | None], naive: dict[str, float | None], cap_s: 
         measured ("n/a"); ``None`` means a run hit the cap.
     cap_s
         The paint cap, for "> cap" cells.
+    floor
+        :func:`summarize` output of the floor app (one triangle on a map), if measured.
 
     Returns
     -------
     str
-        One line per metric: ours, naive, naive/ours, and the goal with
-        pass/fail (ours / naive) where there is one.
+        One line per metric: ours, naive, naive/ours, the floor, and the goal
+        with pass/fail (ours / naive) where there is one.
     """
+    floor = floor or {}
     rows = [
         ("first paint, cold: launch -> map painted", "cold_painted_s", "s", GOAL_PAINT_S),
         ("  launch -> server healthy", "healthy_s", "s", None),
@@ -518,7 +534,7 @@ def table(ours: dict[str, float | None], naive: dict[str, float | None], cap_s: 
         ("Python: build + render what a rerun sends", "rerun_s", "s", None),
         ("  HTML of what a rerun sends", "rerun_bytes", "MB", None),
     ]
-    header = f"{'metric':<50} {'ours':>10} {'naive':>10} {'naive/ours':>10}  goal"
+    header = f"{'metric':<50} {'ours':>10} {'naive':>10} {'naive/ours':>10} {'floor':>10}  goal"
     lines = [header, "-" * len(header)]
     for label, key, unit, goal in rows:
         a, b = ours.get(key), naive.get(key)
@@ -528,7 +544,7 @@ def table(ours: dict[str, float | None], naive: dict[str, float | None], cap_s: 
             target = f"{shown}: ours {_verdict(ours, key, goal)}, naive {_verdict(naive, key, goal)}"
         cells = f"{_cell(ours, key, unit, cap_s):>10} {_cell(naive, key, unit, cap_s):>10}"
         ratio = _ratio(a, b, cap_s, unit) if key in naive else "n/a"
-        lines.append(f"{label:<50} {cells} {ratio:>10}  {target}")
+        lines.append(f"{label:<50} {cells} {ratio:>10} {_cell(floor, key, unit, cap_s):>10}  {target}")
     return "\n".join(lines)
 
 
@@ -544,7 +560,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--cap", type=float, default=120.0, help="seconds to wait for a paint (default 120)")
     parser.add_argument("--dataset", default="demo", help="dataset folder, zip or 'demo' (default)")
     parser.add_argument("--lang", default="zh_CN", help="language of the in-process build (default zh_CN)")
-    parser.add_argument("--apps", default="ours,naive", help="apps to time in the browser (default both)")
+    parser.add_argument("--apps", default="ours,naive,floor",
+                        help="apps to time in the browser: ours, naive, floor (default all three)")
     parser.add_argument("--no-browser", action="store_true", help="only the in-process measurements")
     parser.add_argument("--out", type=Path, default=RESULTS_PATH, help="JSON results file")
     return parser
@@ -602,7 +619,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     builds = measure_builds(dataset, lang=args.lang, naive_cases=args.naive_cases)
     paints = {} if args.no_browser else _browser_runs(args)
     flat = {app: {**summarize(paints.get(app, [])), **_measured(builds[app])} for app in ("ours", "naive")}
-    print(table(flat["ours"], flat["naive"], args.cap))
+    flat["floor"] = summarize(paints.get("floor", []))
+    print(table(flat["ours"], flat["naive"], args.cap, flat["floor"]))
     for app, runs in paints.items():
         leaks = sorted({url for p in runs for url in p.blocked} | {e for p in runs for e in p.errors})
         if leaks:

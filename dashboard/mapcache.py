@@ -16,22 +16,32 @@ from dashboard.sidebar import load_cached
 __all__ = ["coverage_shares", "layer_files", "map_layers", "shape_files"]
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
 def map_layers(source: str, public_minimum: int = 0) -> MapLayers:
     """The display-ready layers of the dataset at ``source`` (see :func:`dashboard.maps.prepare_layers`).
 
     With ``public_minimum`` (public display), case counts below it are withheld
     from the layers themselves, so they never reach a browser.
     """
+    return _map_layers(source, int(public_minimum))
+
+
+def layer_files(source: str, public_minimum: int = 0) -> dict[str, str]:
+    """Every layer's GeoJSON, written once to static files the browser fetches; URLs by layer."""
+    return _layer_files(source, int(public_minimum))
+
+
+# Streamlit keys a cached call by its arguments as passed: ``f(s)`` and ``f(s, 0)`` would be two
+# entries, each preparing the layers. The public functions above pass both, always.
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _map_layers(source: str, public_minimum: int) -> MapLayers:
     if public_minimum:
-        return public_layers(map_layers(source), public_minimum)
+        return public_layers(_map_layers(source, 0), public_minimum)
     return prepare_layers(load_cached(source).dataset)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def layer_files(source: str, public_minimum: int = 0) -> dict[str, str]:
-    """Every layer's GeoJSON, written once to static files the browser fetches; URLs by layer."""
-    return publish_layers(map_layers(source, public_minimum))
+def _layer_files(source: str, public_minimum: int) -> dict[str, str]:
+    return publish_layers(_map_layers(source, public_minimum))
 
 
 def shape_files(source: str, public_minimum: int = 0) -> ShapeFiles:

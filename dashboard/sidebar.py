@@ -13,6 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -25,7 +26,9 @@ from geodata.messages import Message
 from geodata.privacy import DEFAULT_MINIMUM
 from geodata.report import ValidationReport
 from geodata.schema import Dataset
-from geodata.store import CaseStore, open_store, with_store_cases
+
+if TYPE_CHECKING:
+    from geodata.store import CaseStore
 
 __all__ = [
     "DEMO",
@@ -33,6 +36,7 @@ __all__ = [
     "LoadResult",
     "cached_store",
     "current_dataset",
+    "default_source",
     "load_cached",
     "page_dataset",
     "plain_markdown",
@@ -61,6 +65,8 @@ class LoadResult:
 @st.cache_resource(show_spinner=False)
 def cached_store(url: str) -> CaseStore:
     """Open (and migrate) the case store at ``url`` once per server process; its pool serves every session."""
+    from geodata.store import open_store  # SQLAlchemy: imported only when a store is configured
+
     return open_store(url)
 
 
@@ -76,6 +82,8 @@ def load_cached(source: str) -> LoadResult:
         dataset = load_dataset_cached(source)
         url = settings().db_url
         if url is not None:
+            from geodata.store import with_store_cases
+
             dataset = with_store_cases(dataset, cached_store(url), seed=source == DEMO)
         return LoadResult(source, dataset=dataset)
     except DatasetRejected as exc:
@@ -89,7 +97,8 @@ def plain_markdown(text: str) -> str:
     return "".join(f"\\{ch}" if ch in "\\`*_{}[]<>()#+-.!|~$" else ch for ch in str(text))
 
 
-def _default_source() -> str:
+def default_source() -> str:
+    """The dataset a new session opens first: ``ATLAS_DATASET`` when set, else the demo city."""
     return os.environ.get(ENV_VAR, "").strip() or DEMO
 
 
@@ -221,7 +230,7 @@ def render_sidebar(*, language: bool = True) -> LoadResult:
         _language_selector()
     _public_display()
     st.sidebar.subheader(t("sidebar.dataset"))
-    source = _chosen_source() or _default_source()
+    source = _chosen_source() or default_source()
     with st.spinner(t("sidebar.loading")):
         result = load_cached(source)
     if result.dataset is None:

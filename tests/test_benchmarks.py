@@ -99,9 +99,11 @@ def test_summary_and_table_mark_runs_past_the_cap():
     assert s_ours["cold_browser_s"] == pytest.approx(0.3) and s_ours["warm_browser_s"] == pytest.approx(0.4)
     assert s_naive["cold_painted_s"] is None and s_naive["cold_ws_bytes"] is None
     assert "cold_last_s" not in s_naive and "warm_painted_s" not in s_naive and summarize([]) == {}
-    lines = table(s_ours, s_naive, cap_s=120).splitlines()
+    floor = summarize([Paint(0.9, cold=Visit(1.7, 1.2, 1.4, 20_000))])
+    lines = table(s_ours, s_naive, cap_s=120, floor=floor).splitlines()
+    assert lines[0].split() == ["metric", "ours", "naive", "naive/ours", "floor", "goal"]
     painted = next(line for line in lines if line.startswith("first paint, cold"))
-    assert "2.20 s" in painted and "> 120 s" in painted and "> 55x" in painted
+    assert "2.20 s" in painted and "> 120 s" in painted and "> 55x" in painted and "1.70 s" in painted
     assert "ours pass, naive FAIL" in painted
     warm = next(line for line in lines if line.startswith("first paint, warm"))
     assert "0.90 s" in warm and "naive n/a" in warm

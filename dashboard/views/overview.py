@@ -25,7 +25,6 @@ from dashboard.sidebar import load_cached, page_dataset, plain_markdown, public_
 from dashboard.standalone import standalone_html
 from geodata.overview import OverviewKpis, area_at, area_facts, overview_kpis
 from geodata.schema import TIERS, Dataset
-from geodata.underserved import totals, underserved_index
 
 MAP_HEIGHT = 680
 MAP_KEY = "overview_map"
@@ -55,6 +54,8 @@ def _coverage(source: str, choropleth: str) -> pd.Series | None:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _briefing(source: str, lang: str) -> bytes:
     """The one-page PDF briefing of the dataset in ``lang``."""
+    from geodata.underserved import totals, underserved_index  # scipy: imported when a briefing is asked for
+
     dataset = load_cached(source).dataset
     ranked = underserved_index(dataset)
     return briefing_pdf(dataset, ranked, totals(ranked, dataset)["city"], _kpis(source), lang=lang)

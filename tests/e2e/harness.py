@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from dashboard.serve import APP
+
 __all__ = [
     "ARTIFACTS",
     "CHROMIUM",
@@ -152,7 +154,8 @@ def start_streamlit(
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run ``streamlit run <script>`` from the repository root until the block ends.
 
-    Streamlit is started with the running interpreter (the project's
+    The app itself (``dashboard/app.py``) is started as ``make demo`` starts
+    it, through its launcher ``python -m dashboard.serve``. Streamlit is started with the running interpreter (the project's
     virtualenv), so ``.streamlit/config.toml`` at the repository root applies.
     Its output goes to ``test-artifacts/streamlit-<script>.log`` (one per
     script and pytest-xdist worker, overwritten at each start).
@@ -175,12 +178,15 @@ def start_streamlit(
     ARTIFACTS.mkdir(exist_ok=True)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     log = ARTIFACTS / f"streamlit-{Path(script).stem}{'-' + worker if worker else ''}.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
+    flags = [
         "--server.port", str(port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
+    if Path(script).resolve() == APP.resolve():  # the app as `make demo` serves it: through its launcher
+        command = [sys.executable, "-m", "dashboard.serve", *flags]
+    else:
+        command = [sys.executable, "-m", "streamlit", "run", str(script), *flags]
     with tempfile.TemporaryDirectory(prefix="atlas-home-") as home, log.open("wb") as out:
         process = subprocess.Popen(
             command,

@@ -1,0 +1,134 @@
+"""Serve the app: ``streamlit run dashboard/app.py``, with the first page prepared while the browser loads.
+
+A cold ``streamlit run`` answers its health check after about a second, and
+then does nothing until a browser has loaded Streamlit's own scripts (one to
+two seconds more on two cores). Only then does the first page run, and it
+starts by importing the map and data libraries, opening the dataset and
+preparing the map layers: seconds of work, done while the visitor looks at a
+spinner. This launcher starts the same server and, as soon as it listens,
+does that work in a background thread, so the first visit finds the modules
+imported and the dataset and layers in Streamlit's caches (shared by every
+session). A visit that arrives before the warm-up is done waits on the same
+cache entry instead of computing it twice.
+
+Run from the repository root (``make demo`` does)::
+
+    python -m dashboard.serve --server.port 8501
+
+Every argument is passed to ``streamlit run`` after the script path. The
+dataset is the one the sidebar opens first: ``ATLAS_DATASET`` or the demo city.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from importlib import import_module
+from pathlib import Path
+
+from streamlit.logger import get_logger
+
+__all__ = ["APP", "main", "warm_up"]
+
+APP = Path(__file__).with_name("app.py")
+"""The Streamlit main script this launcher serves."""
+
+_LOG = get_logger(__name__)  # Streamlit's handler and level: its console, its format
+
+# What the landing page (the overview) imports beyond Streamlit itself, heaviest first. Not
+# streamlit_folium: a component registers with the server only when its module is first imported
+# inside a script run, so imported here its map would never load (folium, its weight, is imported).
+_MODULES = (
+    "dashboard.sidebar",
+    "dashboard.mapcache",
+    "dashboard.overviewmap",
+    "dashboard.briefing",
+    "dashboard.standalone",
+    "geodata.overview",
+)
+_WAIT_FOR_SERVER_S = 60.0
+
+
+def warm_up(source: str | None = None) -> float:
+    """Import the landing page's modules and fill the caches it reads first.
+
+    Safe to call while sessions run: the caches are Streamlit's own
+    (``st.cache_resource``), keyed exactly as the pages key them.
+
+    Parameters
+    ----------
+    source
+        The dataset to open; the sidebar's default (``ATLAS_DATASET`` or the
+        demo city) when omitted.
+
+    Returns
+    -------
+    float
+        Seconds spent.
+    """
+    start = time.perf_counter()
+    for name in _MODULES:
+        import_module(name)
+    from dashboard.mapcache import layer_files
+    from dashboard.sidebar import default_source, load_cached
+
+    source = source or default_source()
+    if load_cached(source).dataset is not None:  # a refused dataset is reported by the page itself
+        layer_files(source)  # prepares the layers (map_layers) and publishes their files
+    return time.perf_counter() - start
+
+
+def _server_listening() -> bool:
+    from streamlit.runtime import Runtime, RuntimeState
+
+    if not Runtime.exists():
+        return False
+    return Runtime.instance().state in (
+        RuntimeState.NO_SESSIONS_CONNECTED,
+        RuntimeState.ONE_OR_MORE_SESSIONS_CONNECTED,
+    )
+
+
+def _warm_up_when_listening() -> None:
+    """Wait for the server to listen (the browser can load the page meanwhile), then warm up."""
+    deadline = time.monotonic() + _WAIT_FOR_SERVER_S
+    while not _server_listening():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+    # Cached functions called outside a script run log "missing ScriptRunContext" once per call.
+    quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    from dashboard.i18n import DEFAULT_LANG, translate
+
+    try:
+        seconds = warm_up()
+    except Exception:  # noqa: BLE001 - the first visit will do the work again and show any error itself
+        _LOG.warning(translate("serve.warm_up_failed", DEFAULT_LANG), exc_info=True)
+    else:
+        _LOG.info(translate("serve.warm_up_done", DEFAULT_LANG, seconds=f"{seconds:.2f}"))
+    finally:
+        quiet.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Start the warm-up thread, then ``streamlit run`` the app with ``argv`` (blocks until it stops).
+
+    Parameters
+    ----------
+    argv
+        Arguments for ``streamlit run`` after the script path; ``sys.argv[1:]`` when ``None``.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    threading.Thread(target=_warm_up_when_listening, name="atlas-warm-up", daemon=True).start()
+    from streamlit.web import cli
+
+    cli.main(["run", str(APP), *args], prog_name="streamlit")
+
+
+if __name__ == "__main__":
+    main()
