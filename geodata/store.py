@@ -713,10 +713,7 @@ class CaseStore:
             query = query.where(cases.c.received_at >= since)
         if until is not None:
             query = query.where(cases.c.received_at < until)
-        with self.engine.connect() as conn:
-            result = conn.execute(query)
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-        return frame_from_rows(frame)
+        return frame_from_rows(self._frame(query))
 
     def history(self, case_id: str) -> list[dict]:
         """The events of one case, oldest first (``[]`` for an unknown case)."""
@@ -787,6 +784,8 @@ class CaseStore:
         return self._frame(query)
 
     def _frame(self, query: sa.Select) -> pd.DataFrame:
+        # Column by column: given the rows themselves, pandas probes each one for namedtuple fields,
+        # and every failed attribute lookup on a SQLAlchemy Row raises and catches an exception.
         with self.engine.connect() as conn:
             result = conn.execute(query)
             keys, rows = list(result.keys()), result.fetchall()
