@@ -338,7 +338,7 @@ def test_totals_by_hand(dataset, ranked):
 
 # --------------------------------------------------------------------------- the demo city
 
-PLANTED = ["奋进村委会", "宋家村委会（长春工业经济开发区）（省级）", "和平村委会", "四季青村委会"]
+PLANTED = ["丛家村委会", "宋家村委会（长春工业经济开发区）（省级）", "和平村委会", "四季青村委会"]
 
 
 def test_demo_planted_villages_rank_near_the_top():

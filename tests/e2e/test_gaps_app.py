@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-PLANTED = ("宋家村委会", "和平村委会", "奋进村委会", "四季青村委会")  # the demo's underserved fringe villages
+PLANTED = ("宋家村委会", "和平村委会", "丛家村委会", "四季青村委会")  # the demo's underserved fringe villages
 
 pytestmark = pytest.mark.browser
 
