@@ -36,7 +36,7 @@ __all__ = ["APP", "main", "warm_up"]
 APP = Path(__file__).with_name("app.py")
 """The Streamlit main script this launcher serves."""
 
-_LOG = get_logger(__name__)  # Streamlit's handler and level: its console, its format
+_LOG = get_logger("dashboard.serve")  # Streamlit's handler and level: its console, its format
 
 # What the landing page (the overview) imports beyond Streamlit itself, heaviest first. Not
 # streamlit_folium: a component registers with the server only when its module is first imported
@@ -76,7 +76,11 @@ def warm_up(source: str | None = None) -> float:
     from dashboard.sidebar import default_source, load_cached
 
     source = source or default_source()
-    if load_cached(source).dataset is not None:  # a refused dataset is reported by the page itself
+    if load_cached(source).dataset is None:
+        # Refused, or a case store not reachable yet (a database started beside the app): let the
+        # first visit try again and report whatever it finds, rather than keep this start's failure.
+        load_cached.clear(source)
+    else:
         layer_files(source)  # prepares the layers (map_layers) and publishes their files
     return time.perf_counter() - start
 
@@ -92,6 +96,17 @@ def _server_listening() -> bool:
     )
 
 
+class _OtherThreadsOnly(logging.Filter):
+    """Drops the records logged from one thread."""
+
+    def __init__(self, thread_name: str) -> None:
+        super().__init__()
+        self.thread_name = thread_name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != self.thread_name
+
+
 def _warm_up_when_listening() -> None:
     """Wait for the server to listen (the browser can load the page meanwhile), then warm up."""
     deadline = time.monotonic() + _WAIT_FOR_SERVER_S
@@ -99,10 +114,11 @@ def _warm_up_when_listening() -> None:
         if time.monotonic() > deadline:
             return
         time.sleep(0.02)
-    # Cached functions called outside a script run log "missing ScriptRunContext" once per call.
+    # Cached functions called outside a script run log "missing ScriptRunContext" once per call:
+    # drop those of this thread only.
     quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
+    mine = _OtherThreadsOnly(threading.current_thread().name)
+    quiet.addFilter(mine)
     from dashboard.i18n import DEFAULT_LANG, translate
 
     try:
@@ -112,7 +128,7 @@ def _warm_up_when_listening() -> None:
     else:
         _LOG.info(translate("serve.warm_up_done", DEFAULT_LANG, seconds=f"{seconds:.2f}"))
     finally:
-        quiet.setLevel(level)
+        quiet.removeFilter(mine)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

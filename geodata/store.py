@@ -789,8 +789,9 @@ class CaseStore:
         with self.engine.connect() as conn:
             result = conn.execute(query)
             keys, rows = list(result.keys()), result.fetchall()
-        columns = zip(*rows, strict=True) if rows else ([] for _ in keys)
-        return pd.DataFrame(dict(zip(keys, (list(c) for c in columns), strict=True)))
+        if not rows:  # object columns, as from rows: pandas makes a column built from [] float64
+            return pd.DataFrame(columns=keys)
+        return pd.DataFrame(dict(zip(keys, (list(c) for c in zip(*rows, strict=True)), strict=True)))
 
     def events_since(self, event_id: int, *, limit: int = 1000) -> list[dict]:
         """Events with an id above ``event_id``, oldest first."""

@@ -103,6 +103,16 @@ def test_cases_frame_round_trip(store_url: str) -> None:
     assert list(recent["case_id"]) == ["B"]
 
 
+def test_an_empty_store_reads_an_empty_cases_layer_with_the_right_columns(store_url: str) -> None:
+    with open_store(store_url) as store:
+        frame = store.cases_frame()
+        latest = store.latest_received()
+    assert isinstance(frame, gpd.GeoDataFrame) and len(frame) == 0 and frame.crs.to_epsg() == 4326
+    assert frame["category"].str.upper().tolist() == []  # text columns, not float64 as from []
+    assert frame["received_at"].dtype.kind == "M"
+    assert len(latest) == 0 and latest["category"].dtype == object
+
+
 def test_case_records_from_a_canonical_layer() -> None:
     frame = gpd.GeoDataFrame(
         {
