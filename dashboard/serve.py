@@ -31,7 +31,7 @@ from pathlib import Path
 
 from streamlit.logger import get_logger
 
-__all__ = ["APP", "main", "warm_up"]
+__all__ = ["APP", "import_other_pages", "main", "warm_up"]
 
 APP = Path(__file__).with_name("app.py")
 """The Streamlit main script this launcher serves."""
@@ -48,6 +48,21 @@ _MODULES = (
     "dashboard.briefing",
     "dashboard.standalone",
     "geodata.overview",
+)
+# The other pages' own modules (the map and data libraries are in by then): about a second of
+# imports (altair, the hot spot, coverage and allocation engines), done once the first page is ready
+# rather than on the first click on each page. Component modules stay out, as above.
+_LATER_MODULES = (
+    "dashboard.charts",
+    "dashboard.hotspotview",
+    "dashboard.hotspotmap",
+    "dashboard.gapview",
+    "dashboard.gapmap",
+    "dashboard.allocationview",
+    "dashboard.allocationmap",
+    "dashboard.allocationpanels",
+    "dashboard.livemap",
+    "geodata.story",
 )
 _WAIT_FOR_SERVER_S = 60.0
 
@@ -82,6 +97,20 @@ def warm_up(source: str | None = None) -> float:
         load_cached.clear(source)
     else:
         layer_files(source)  # prepares the layers (map_layers) and publishes their files
+    return time.perf_counter() - start
+
+
+def import_other_pages() -> float:
+    """Import the modules of the pages other than the first (see ``_LATER_MODULES``).
+
+    Returns
+    -------
+    float
+        Seconds spent.
+    """
+    start = time.perf_counter()
+    for name in _LATER_MODULES:
+        import_module(name)
     return time.perf_counter() - start
 
 
@@ -127,6 +156,10 @@ def _warm_up_when_listening() -> None:
         _LOG.warning(translate("serve.warm_up_failed", DEFAULT_LANG), exc_info=True)
     else:
         _LOG.info(translate("serve.warm_up_done", DEFAULT_LANG, seconds=f"{seconds:.2f}"))
+        try:
+            import_other_pages()
+        except Exception:  # noqa: BLE001 - a page that fails to import says so itself when opened
+            _LOG.debug("importing the other pages' modules failed", exc_info=True)
     finally:
         quiet.removeFilter(mine)
 

@@ -68,6 +68,7 @@ import h3ronpy
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.special import betainc
 
 import geopandas as gpd
 import shapely
@@ -1106,12 +1107,13 @@ def rise_p_values(
     numpy.ndarray
         One p-value per pair (1 where both counts are 0).
     """
-    from scipy.stats import binom  # here, not at the top: scipy.stats costs ~1 s to import, and every
-    # `atlas` command and the hotspots page imported it for this one function
-
     a = np.asarray(now, dtype=np.int64)
     n = a + np.asarray(before, dtype=np.int64)
-    return np.where(n > 0, binom.sf(a - 1, n, share_now), 1.0)
+    # P(X >= a) = I_share(a, n - a + 1), the regularised incomplete beta function: what
+    # scipy.stats.binom.sf computes, without importing scipy.stats (0.7-1 s, on a page's first rise).
+    from_one = np.maximum(a, 1)
+    tail = betainc(from_one, n - from_one + 1, share_now)
+    return np.where((n > 0) & (a > 0), tail, 1.0)
 
 
 def _rise_table(now: np.ndarray, before: np.ndarray, share_now: float, alpha: float) -> pd.DataFrame:

@@ -93,7 +93,7 @@ def test_warm_up_never_imports_a_component_module(tiny_folder):
     # run; imported by the warm-up thread, streamlit_folium's map would never load.
     code = (
         "import sys; import dashboard.serve as s\n"
-        f"s.warm_up({str(tiny_folder)!r})\n"
+        f"s.warm_up({str(tiny_folder)!r}); s.import_other_pages()\n"
         "print(sorted(m for m in sys.modules if m.startswith('streamlit_folium')))"
     )
     out = subprocess.run(
