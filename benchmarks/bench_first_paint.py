@@ -67,8 +67,10 @@ __all__ = [
     "main",
     "measure_builds",
     "measure_paint",
+    "prepared_like_make_demo",
     "summarize",
     "table",
+    "wait_idle",
 ]
 
 APPS = {
@@ -312,7 +314,7 @@ def _switch_language(page: Any, frames: list[tuple[float, int]], pid: int, cap_s
         painted = time.monotonic()
     except PlaywrightTimeout:
         painted = None
-    _wait_idle(page, pid, cap_s)
+    wait_idle(page, pid, cap_s)
     before = [t for t, _ in frames if painted is None or t <= painted]
     return Visit(
         painted_s=_since(start, painted),
@@ -331,11 +333,22 @@ def _cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def _wait_idle(page: Any, pid: int, timeout_s: float, window_s: float = 1.0) -> None:
+def wait_idle(page: Any, pid: int, timeout_s: float, window_s: float = 1.0) -> None:
     """Wait until the server used under 10% of a core for a whole window (or ``timeout_s`` passed).
 
     After the first paint, the map's first reported value can rerun the script;
     a reload on a server still busy with that would time the leftover work too.
+
+    Parameters
+    ----------
+    page
+        The Playwright page (its timer keeps Playwright's events flowing).
+    pid
+        The server process.
+    timeout_s
+        Give up waiting after this many seconds.
+    window_s
+        Length of the window measured.
     """
     deadline = time.monotonic() + timeout_s
     before = _cpu_s(pid)
@@ -374,11 +387,11 @@ def measure_paint(browser: Any, script: Path, *, env: dict[str, str], cap_s: flo
             cold = _visit(page, meters, partial(page.goto, base_url, timeout=cap_s * 1000), start, cap_s)
             warm = switch = None
             if cold.painted_s is not None:
-                _wait_idle(page, server.pid, cap_s)
+                wait_idle(page, server.pid, cap_s)
                 reload = partial(page.reload, timeout=cap_s * 1000)
                 warm = _visit(page, meters, reload, time.monotonic(), cap_s)
             if warm is not None and warm.painted_s is not None:
-                _wait_idle(page, server.pid, cap_s)
+                wait_idle(page, server.pid, cap_s)
                 switch = _switch_language(page, meters[0], server.pid, cap_s)
             return Paint(healthy - start, cold, warm, tuple(page.blocked_requests), tuple(page.page_errors),
                          switch)
@@ -578,16 +591,33 @@ def _counts(dataset: Dataset) -> dict[str, int]:
     return {name: len(frame) for name, frame in layers.items() if frame is not None}
 
 
-def _browser_runs(args: argparse.Namespace) -> dict[str, list[Paint]]:
-    # As `make demo` does: it compiles our modules' bytecode (even where PYTHONDONTWRITEBYTECODE is
-    # set) and runs `atlas info` first, which leaves the validated dataset in the cache.
+def prepared_like_make_demo(dataset: str) -> dict[str, str]:
+    """Prepare this machine as ``make demo`` does before it serves, and return the server's environment.
+
+    ``make demo`` compiles our modules' bytecode (even where
+    ``PYTHONDONTWRITEBYTECODE`` is set) and runs ``atlas info`` first, which
+    leaves the validated dataset in the cache; here the cache is a fresh folder.
+
+    Parameters
+    ----------
+    dataset
+        A dataset folder, zip or ``"demo"``.
+
+    Returns
+    -------
+    dict
+        ``ATLAS_DATASET`` and ``ATLAS_CACHE_DIR`` for :func:`tests.e2e.harness.start_streamlit`.
+    """
     for package in ("geodata", "dashboard"):
         compileall.compile_dir(REPO_ROOT / package, quiet=1)
     cache = Path(tempfile.mkdtemp(prefix="atlas-bench-cache-"))
-    load_dataset_cached(args.dataset, directory=cache)
+    load_dataset_cached(dataset, directory=cache)
+    return {"ATLAS_DATASET": "" if dataset == "demo" else str(dataset), "ATLAS_CACHE_DIR": str(cache)}
+
+
+def _browser_runs(args: argparse.Namespace) -> dict[str, list[Paint]]:
     env = {
-        "ATLAS_DATASET": "" if args.dataset == "demo" else str(args.dataset),
-        "ATLAS_CACHE_DIR": str(cache),
+        **prepared_like_make_demo(args.dataset),
         naive_overview.CASES_ENV: "" if args.naive_cases is None else str(args.naive_cases),
     }
     apps = [app.strip() for app in args.apps.split(",") if app.strip()]

@@ -52,7 +52,7 @@ from typing import Any
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from benchmarks.apps import naive_gaps
-from benchmarks.bench_first_paint import _meter, _wait_idle
+from benchmarks.bench_first_paint import _meter, wait_idle
 from dashboard.i18n import translate
 from geodata.cache import load_dataset_cached
 from tests.e2e.harness import (
@@ -252,7 +252,7 @@ def _press(page: Any, spec: AppSpec, frames: list[tuple[float, int]], pid: int, 
     result = page.evaluate(_RESULT_JS)
     if not result["pressed"]:
         raise RuntimeError(f"{spec.script.name}: the page saw no keydown")
-    _wait_idle(page, pid, cap_s)
+    wait_idle(page, pid, cap_s)
     return Press(
         reach_m=_thumb_value(page),
         tiles_s=result["tiles"],
@@ -302,7 +302,7 @@ def measure_app(browser: Any, spec: AppSpec, *, env: dict[str, str], presses: in
         except (TimeoutError, PlaywrightTimeout):
             print(f"  {spec.script.name}: no painted map after {cap_s:.0f} s", flush=True)
             return Session(None, (), tuple(page.blocked_requests), tuple(page.page_errors))
-        _wait_idle(page, server.pid, cap_s)
+        wait_idle(page, server.pid, cap_s)
         ready_s = time.monotonic() - start
         print(f"  {spec.script.name}: painted and idle {ready_s:.1f} s after launch", flush=True)
         done: list[Press] = []

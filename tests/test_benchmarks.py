@@ -213,3 +213,20 @@ def test_slider_benchmark_is_registered_and_reports_the_goal():
     slow = summarize_presses([_press(0.6, 1.2)])
     assert goal_line(slow, {}).startswith("slider -> page updated < 1 s: no (")
     assert "n/a" in slider_table({"ours": slow}, cap_s=60).splitlines()[3]
+
+
+# --------------------------------------------------------------------------- first visit of a page
+
+
+def test_page_visit_benchmark_is_discovered_and_its_table_reads_medians_and_caps():
+    from benchmarks.bench_page_visit import table as visit_table
+
+    assert [name for name in bench_modules() if "page_visit" in name] == ["benchmarks.bench_page_visit"]
+    lines = visit_table({
+        "hotspots": {"ours": [2.0, 2.8, 2.2], "plain": [3.4, 3.7, 3.5]},
+        "gaps": {"ours": [1.0, None], "plain": [2.0, 2.5]},
+    }).splitlines()
+    hot = next(line for line in lines if line.startswith("Hotspots and KPIs"))
+    assert "2.20 s (2.00-2.80)" in hot and "3.50 s (3.40-3.70)" in hot and hot.endswith("1.6x")
+    gaps = next(line for line in lines if line.startswith("Service gaps"))
+    assert "capped" in gaps and gaps.endswith("n/a")

@@ -150,13 +150,14 @@ def _wait_healthy(base_url: str, process: subprocess.Popen, log: Path) -> None:
 
 @contextmanager
 def start_streamlit(
-    script: Path, env: dict[str, str] | None = None
+    script: Path, env: dict[str, str] | None = None, *, launcher: bool = True
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run ``streamlit run <script>`` from the repository root until the block ends.
 
     The app itself (``dashboard/app.py``) is started as ``make demo`` starts
-    it, through its launcher ``python -m dashboard.serve``. Streamlit is started with the running interpreter (the project's
-    virtualenv), so ``.streamlit/config.toml`` at the repository root applies.
+    it, through its launcher ``python -m dashboard.serve``. Streamlit is
+    started with the running interpreter (the project's virtualenv), so
+    ``.streamlit/config.toml`` at the repository root applies.
     Its output goes to ``test-artifacts/streamlit-<script>.log`` (one per
     script and pytest-xdist worker, overwritten at each start).
 
@@ -167,6 +168,9 @@ def start_streamlit(
     env : dict, optional
         Extra environment variables, on top of PATH, locale, a fresh HOME and
         every ``ATLAS_*`` variable of this process.
+    launcher : bool, default True
+        Start the app through ``python -m dashboard.serve``; ``False`` runs a
+        plain ``streamlit run dashboard/app.py`` (a benchmark's baseline).
 
     Yields
     ------
@@ -183,7 +187,7 @@ def start_streamlit(
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    if Path(script).resolve() == APP.resolve():  # the app as `make demo` serves it: through its launcher
+    if launcher and Path(script).resolve() == APP.resolve():  # the app as `make demo` serves it
         command = [sys.executable, "-m", "dashboard.serve", *flags]
     else:
         command = [sys.executable, "-m", "streamlit", "run", str(script), *flags]
