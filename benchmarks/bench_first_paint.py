@@ -31,7 +31,6 @@ import argparse
 import compileall
 import json
 import os
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +44,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 import folium
 
 from benchmarks.apps import floor_map, naive_overview
+from benchmarks.timing import median_or_none
 from dashboard.i18n import translate
 from dashboard.maps import layer_documents, prepare_layers
 from dashboard.overviewmap import DEFAULT_TIERS, overview_groups, overview_map, overview_static_map
@@ -413,28 +413,21 @@ def _runs(browser: Any, script: Path, env: dict[str, str], runs: int, cap_s: flo
 # ---------------------------------------------------------------------- report
 
 
-def _median(values: Sequence[float | None]) -> float | None:
-    """Median, or ``None`` if any run hit the cap (or there were none)."""
-    if not values or any(v is None for v in values):
-        return None
-    return float(statistics.median(values))
-
-
 def _visit_summary(prefix: str, visits: Sequence[Visit]) -> dict[str, float | None]:
     def payload(size: Callable[[Visit], int]) -> float | None:  # None if a visit did not paint
-        return _median([size(v) if v.painted_s is not None else None for v in visits])
+        return median_or_none([size(v) if v.painted_s is not None else None for v in visits])
 
     summary = {
-        f"{prefix}_painted_s": _median([v.painted_s for v in visits]),
+        f"{prefix}_painted_s": median_or_none([v.painted_s for v in visits]),
         f"{prefix}_ws_bytes": payload(lambda v: v.ws_bytes),
         f"{prefix}_static_bytes": payload(lambda v: v.static_bytes),
         f"{prefix}_payload_bytes": payload(lambda v: v.ws_bytes + v.static_bytes),
     }
     if all(v.painted_s is not None for v in visits):  # where the time went
         summary |= {
-            f"{prefix}_first_s": _median([v.first_s for v in visits]),
-            f"{prefix}_last_s": _median([v.last_s for v in visits]),
-            f"{prefix}_browser_s": _median([_gap(v.last_s, v.painted_s) for v in visits]),
+            f"{prefix}_first_s": median_or_none([v.first_s for v in visits]),
+            f"{prefix}_last_s": median_or_none([v.last_s for v in visits]),
+            f"{prefix}_browser_s": median_or_none([_gap(v.last_s, v.painted_s) for v in visits]),
         }
     return summary
 
@@ -464,7 +457,7 @@ def summarize(paints: Sequence[Paint]) -> dict[str, float | None]:
     """
     if not paints:
         return {}
-    summary = {"healthy_s": _median([p.healthy_s for p in paints])}
+    summary = {"healthy_s": median_or_none([p.healthy_s for p in paints])}
     summary |= _visit_summary("cold", [p.cold for p in paints])
     if all(p.warm is not None for p in paints):
         summary |= _visit_summary("warm", [p.warm for p in paints])

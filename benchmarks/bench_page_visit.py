@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from benchmarks.bench_first_paint import prepared_like_make_demo, wait_idle
-from benchmarks.timing import ratio
+from benchmarks.timing import median_or_none, ratio
 from dashboard.i18n import translate
 from dashboard.serve import APP
 from tests.e2e.harness import ARTIFACTS, launch_chromium, offline_page, start_streamlit, wait_for_map_frame
@@ -77,12 +76,6 @@ def measure_visit(
             return time.monotonic() - start
 
 
-def _median(values: Sequence[float | None]) -> float | None:
-    if not values or any(v is None for v in values):
-        return None
-    return float(statistics.median(values))
-
-
 def table(results: dict[str, dict[str, list[float | None]]]) -> str:
     """The comparison as a fixed-width text table: one line per page, medians and ranges.
 
@@ -98,7 +91,7 @@ def table(results: dict[str, dict[str, list[float | None]]]) -> str:
     """
 
     def cell(values: list[float | None]) -> str:
-        median = _median(values)
+        median = median_or_none(values)
         if median is None:
             return "capped" if values else "n/a"
         return f"{median:.2f} s ({min(values):.2f}-{max(values):.2f})"
@@ -108,7 +101,7 @@ def table(results: dict[str, dict[str, list[float | None]]]) -> str:
     lines = [header, "-" * len(header)]
     for key, runs in results.items():
         ours, plain = runs.get("ours", []), runs.get("plain", [])
-        shown = ratio(_median(ours), _median(plain))
+        shown = ratio(median_or_none(ours), median_or_none(plain))
         lines.append(f"{translate(f'page.{key}', 'en'):<44} {cell(ours):>22} {cell(plain):>22} {shown:>7}")
     return "\n".join(lines)
 

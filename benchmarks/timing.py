@@ -1,12 +1,13 @@
-"""Timing helpers shared by the in-process benchmarks: best-of-N wall time and a ratio cell."""
+"""Timing helpers shared by the benchmarks: best-of-N wall time, the median of runs, a ratio cell."""
 
 from __future__ import annotations
 
+import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["best_of", "ratio"]
+__all__ = ["best_of", "median_or_none", "ratio"]
 
 
 def best_of(fn: Callable[[], Any], runs: int, *, warmup: bool = False) -> tuple[Any, float]:
@@ -34,6 +35,23 @@ def best_of(fn: Callable[[], Any], runs: int, *, warmup: bool = False) -> tuple[
         result = fn()
         best = min(best, time.perf_counter() - start)
     return result, best
+
+
+def median_or_none(values: Sequence[float | None]) -> float | None:
+    """The median of some runs, or ``None`` if any run hit the cap (``None``) or there were none.
+
+    Parameters
+    ----------
+    values
+        Seconds (or bytes) of each run; ``None`` for a run past the cap.
+
+    Returns
+    -------
+    float or None
+    """
+    if not values or any(v is None for v in values):
+        return None
+    return float(statistics.median(values))
 
 
 def ratio(ours: float | None, theirs: float | None) -> str:

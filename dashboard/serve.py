@@ -100,18 +100,10 @@ def warm_up(source: str | None = None) -> float:
     return time.perf_counter() - start
 
 
-def import_other_pages() -> float:
-    """Import the modules of the pages other than the first (see ``_LATER_MODULES``).
-
-    Returns
-    -------
-    float
-        Seconds spent.
-    """
-    start = time.perf_counter()
+def import_other_pages() -> None:
+    """Import the modules of the pages other than the first (see ``_LATER_MODULES``)."""
     for name in _LATER_MODULES:
         import_module(name)
-    return time.perf_counter() - start
 
 
 def _server_listening() -> bool:
