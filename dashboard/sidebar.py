@@ -235,6 +235,8 @@ def render_sidebar(*, language: bool = True) -> LoadResult:
         result = load_cached(source)
     if result.dataset is None:
         st.session_state.pop("dataset_source", None)
+        # Not kept: a case store that was still starting, or files mended since, are tried on the next run.
+        load_cached.clear(source)
     else:
         st.session_state["dataset_source"] = result.source
         _show_dataset(result.dataset)

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geodata.errors import DataError
+
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 TIMEOUT = 180
 
@@ -190,6 +192,40 @@ def test_refused_dataset_shows_report_not_traceback(monkeypatch, tmp_path):
     missing = table[table["Problem"].str.contains("missing_column")]
     assert list(missing["File"]) == ["areas.geojson"] and list(missing["Column"]) == ["name"]
     assert list(missing["Severity"]) == ["error"]
+
+
+def test_a_refusal_is_not_kept_the_mended_dataset_opens_on_the_next_run(monkeypatch, tmp_path, write_tiny):
+    folder = tmp_path / "mended"
+    folder.mkdir()
+    (folder / "areas.csv").write_text("area_id,name,population,wkt\nA1,x,abc,POINT (1 1)\n", encoding="utf-8")
+    at = _app(monkeypatch, folder, lang="en")
+    assert at.error and at.error[0].value.startswith("The dataset was refused")
+    (folder / "areas.csv").unlink()
+    write_tiny("mended")  # the planner fixes the files; no server restart
+    at.run()
+    assert not at.exception and not at.error
+    assert [m.value for m in at.metric][0] == "3"  # communities
+
+
+def test_a_case_store_that_was_down_is_tried_again(monkeypatch, tiny_folder, tmp_path):
+    import geodata.store as store
+
+    real_open = store.open_store
+    calls: list[str] = []
+
+    def open_once_down(url):
+        calls.append(url)
+        if len(calls) == 1:
+            raise DataError("case store is starting")
+        return real_open(url)
+
+    monkeypatch.setattr(store, "open_store", open_once_down)
+    monkeypatch.setenv("ATLAS_DB", f"sqlite:///{tmp_path / 'cases.db'}")
+    at = _app(monkeypatch, tiny_folder, lang="en")
+    assert at.error and "case store is starting" in at.error[0].value
+    at.run()
+    assert len(calls) == 2
+    assert not at.exception and not at.error
 
 
 def test_refused_dataset_report_reads_in_chinese(monkeypatch, tmp_path):
