@@ -1,8 +1,8 @@
 """The lower panels of the allocation page: the curve, keeping and filing scenarios, exports, staff, pairing.
 
 Each panel draws one section from engine results (through the cached calls
-here) and keeps its own session keys; :mod:`dashboard.views.allocation`
-lays them out. Kept scenarios live in ``st.session_state`` only.
+of :mod:`dashboard.allocationcache`) and keeps its own session keys;
+:mod:`dashboard.views.allocation` lays them out. Kept scenarios live in ``st.session_state`` only.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from dashboard.allocationcache import DEFAULT_STAFF_EXTRA, household_pairing, site_curve, staff_plan
 from dashboard.allocationview import (
     keep_scenario,
     kept_scenarios,
@@ -25,39 +26,16 @@ from dashboard.allocationview import (
 from dashboard.briefing import briefing_pdf
 from dashboard.charts import curve_chart
 from dashboard.i18n import explain, format_number, t
-from dashboard.sidebar import load_cached
 from geodata.errors import AtlasError
 from geodata.export import to_csv_bytes
 from geodata.overview import overview_kpis
-from geodata.pairing import DEFAULT_CAPACITY_PER_STAFF, Pairing, pair_households
+from geodata.pairing import DEFAULT_CAPACITY_PER_STAFF
 from geodata.scenario import Evaluation, Scenario, scenarios_json
 from geodata.schema import Dataset
-from geodata.site_plan import SitePlan, plan_sites
-from geodata.staffing import StaffPlan, plan_staff
+from geodata.site_plan import SitePlan
+from geodata.staffing import StaffPlan
 
 __all__ = ["curve_panel", "export_panel", "keep_panel", "pairing_panel", "scenario_panel", "staff_panel"]
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _curve(source: str, weight: str, add: int, time_limit: float) -> SitePlan:
-    return plan_sites(
-        load_cached(source).dataset,
-        add=add,
-        objective="mclp",
-        weight=weight,
-        time_limit_s=time_limit,
-        curve=True,
-    )
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _staff(source: str, extra: int) -> StaffPlan:
-    return plan_staff(load_cached(source).dataset, extra=extra)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _pairing(source: str, capacity: float) -> Pairing:
-    return pair_households(load_cached(source).dataset, capacity_per_staff=capacity)
 
 
 def curve_panel(source: str, plan: SitePlan, lang: str) -> None:
@@ -71,7 +49,7 @@ def curve_panel(source: str, plan: SitePlan, lang: str) -> None:
             st.session_state["alloc_curve"] = True
         if st.session_state.get("alloc_curve"):
             with st.spinner(t("alloc.solving")):
-                curved = _curve(
+                curved = site_curve(
                     source,
                     summary["weight"],
                     summary["sites_added"] or 1,
@@ -211,8 +189,12 @@ def staff_panel(source: str, chosen: Scenario, lang: str) -> None:
     """Staff apportioning: extra staff to the busiest stations, and keep it as a scenario."""
     with st.expander(t("alloc.staff_title")):
         st.caption(t("alloc.staff_caption"))
-        extra = int(st.number_input(t("alloc.staff_extra"), 0, 2000, 100, step=10, key="alloc_staff_extra"))
-        plan = _staff(source, extra)
+        extra = int(
+            st.number_input(
+                t("alloc.staff_extra"), 0, 2000, DEFAULT_STAFF_EXTRA, step=10, key="alloc_staff_extra"
+            )
+        )
+        plan = staff_plan(source, extra)
         a, b = st.columns(2)
         s = plan.summary
         a.metric(
@@ -248,7 +230,7 @@ def pairing_panel(source: str, ranked: pd.DataFrame, lang: str) -> None:
         capacity = st.number_input(
             t("alloc.pair_capacity"), 1, 100, DEFAULT_CAPACITY_PER_STAFF, key="alloc_capacity"
         )
-        pairing = _pairing(source, float(capacity))
+        pairing = household_pairing(source, float(capacity))
         s = pairing.summary
         a, b, c = st.columns(3)
         a.metric(t("alloc.pair_paired"), format_number(s["paired"], lang))

@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard.chrome import chrome_css
 from dashboard.i18n import current_lang, t
 from dashboard.offline import ensure_static_assets
+from dashboard.serve import page_drawn
 from dashboard.sidebar import render_sidebar, show_failure
 
 
@@ -43,4 +44,7 @@ if result.dataset is None:
     st.title(t("app.title"))
     show_failure(result)
     st.stop()
-page.run()
+try:
+    page.run()
+finally:
+    page_drawn()  # the launcher prepares the other pages once the first one is on screen

@@ -9,7 +9,10 @@ spinner. This launcher starts the same server and, as soon as it listens,
 does that work in a background thread, so the first visit finds the modules
 imported and the dataset and layers in Streamlit's caches (shared by every
 session). A visit that arrives before the warm-up is done waits on the same
-cache entry instead of computing it twice.
+cache entry instead of computing it twice. Once the first page has been drawn,
+the thread imports the other pages' modules and computes what the allocation
+page shows first (today's evaluation, the default plan and its scenario,
+about four seconds of work on the demo city) into the same shared caches.
 
 Run from the repository root (``make demo`` does)::
 
@@ -31,7 +34,7 @@ from pathlib import Path
 
 from streamlit.logger import get_logger
 
-__all__ = ["APP", "import_other_pages", "main", "warm_up"]
+__all__ = ["APP", "import_other_pages", "main", "page_drawn", "warm_other_pages", "warm_up"]
 
 APP = Path(__file__).with_name("app.py")
 """The Streamlit main script this launcher serves."""
@@ -58,6 +61,7 @@ _LATER_MODULES = (
     "dashboard.hotspotmap",
     "dashboard.gapview",
     "dashboard.gapmap",
+    "dashboard.allocationcache",
     "dashboard.allocationview",
     "dashboard.allocationmap",
     "dashboard.allocationpanels",
@@ -65,6 +69,15 @@ _LATER_MODULES = (
     "geodata.story",
 )
 _WAIT_FOR_SERVER_S = 60.0
+# The other pages are prepared once a page has been drawn (not to slow the first visitor's page) or,
+# with no visitor yet, after this long.
+_WAIT_FOR_FIRST_PAGE_S = 30.0
+_PAGE_DRAWN = threading.Event()
+
+
+def page_drawn() -> None:
+    """Tell the warm-up thread that a page run is over (the app calls it after every run)."""
+    _PAGE_DRAWN.set()
 
 
 def warm_up(source: str | None = None) -> float:
@@ -104,6 +117,25 @@ def import_other_pages() -> None:
     """Import the modules of the pages other than the first (see ``_LATER_MODULES``)."""
     for name in _LATER_MODULES:
         import_module(name)
+
+
+def warm_other_pages(source: str | None = None) -> None:
+    """Compute what the allocation page shows first into the shared caches.
+
+    See :mod:`dashboard.allocationcache`: today's evaluation, the default plan and its scenario, the
+    default staffing and pairing.
+
+    Parameters
+    ----------
+    source
+        The dataset; the sidebar's default when omitted. Nothing is done when it cannot be opened.
+    """
+    from dashboard.allocationcache import warm
+    from dashboard.sidebar import default_source, load_cached
+
+    source = source or default_source()
+    if load_cached(source).dataset is not None:
+        warm(source)
 
 
 def _server_listening() -> bool:
@@ -150,8 +182,10 @@ def _warm_up_when_listening() -> None:
         _LOG.info(translate("serve.warm_up_done", DEFAULT_LANG, seconds=f"{seconds:.2f}"))
         try:
             import_other_pages()
-        except Exception:  # noqa: BLE001 - a page that fails to import says so itself when opened
-            _LOG.debug("importing the other pages' modules failed", exc_info=True)
+            _PAGE_DRAWN.wait(_WAIT_FOR_FIRST_PAGE_S)
+            warm_other_pages()
+        except Exception:  # noqa: BLE001 - a page that fails says so itself when opened
+            _LOG.debug("preparing the other pages failed", exc_info=True)
     finally:
         quiet.removeFilter(mine)
 
@@ -172,4 +206,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # The imported module's main, not this copy's (``python -m`` runs the file as ``__main__``): the
+    # app calls ``dashboard.serve.page_drawn``, and only that module's thread waits for it.
+    from dashboard import serve
+
+    serve.main()

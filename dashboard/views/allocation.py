@@ -9,6 +9,14 @@ import streamlit as st
 import folium
 from streamlit_folium import st_folium
 
+from dashboard.allocationcache import (
+    DEFAULT_ADD,
+    DEFAULT_NEW_STAFF,
+    DEFAULT_TIME_LIMIT_S,
+    WEIGHTS,
+    evaluation,
+    site_plan,
+)
 from dashboard.allocationmap import RemoteStations, allocation_groups, focus_bounds
 from dashboard.allocationpanels import (
     curve_panel,
@@ -41,36 +49,11 @@ from dashboard.i18n import current_lang, explain, format_number, t
 from dashboard.mapcache import layer_files, map_layers, shape_files
 from dashboard.sidebar import load_cached, page_dataset, plain_markdown, public_minimum
 from geodata.errors import AtlasError
-from geodata.scenario import (
-    Evaluation,
-    Scenario,
-    apply_scenario,
-    compare,
-    evaluate,
-    scenario_from_sites,
-    station_near,
-)
-from geodata.site_plan import OBJECTIVES, SitePlan, plan_sites
+from geodata.scenario import Evaluation, Scenario, compare, scenario_from_sites, station_near
+from geodata.site_plan import OBJECTIVES, SitePlan
 
 MAP_HEIGHT = 460
-WEIGHTS = ("population", "cases", "vulnerable")
 CURRENT = ""  # the compare box's entry for the optimiser's result (a kept scenario has a non-empty name)
-
-
-# --------------------------------------------------------------------------- cached engine calls
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _plan(source: str, objective: str, weight: str, add: int, time_limit: float) -> SitePlan:
-    return plan_sites(
-        load_cached(source).dataset, add=add, objective=objective, weight=weight, time_limit_s=time_limit
-    )
-
-
-@st.cache_data(show_spinner=False, max_entries=16, hash_funcs={Scenario: lambda s: repr(s.to_dict())})
-def _evaluate(source: str, scenario: Scenario | None) -> Evaluation:
-    dataset = load_cached(source).dataset
-    return evaluate(dataset if scenario is None else apply_scenario(dataset, scenario))
 
 
 # --------------------------------------------------------------------------- sections
@@ -92,10 +75,15 @@ def _controls(lang: str) -> tuple[str, str, int, int, float]:
             key="alloc_weight",
             format_func=lambda w: t(f"alloc.weight.{w}", lang),
         )
-        add = c.number_input(t("alloc.add"), 1, 200, 10, key="alloc_add", help=t("alloc.add_help"))
-        staff = d.number_input(t("alloc.new_staff"), 1, 20, 2, key="alloc_new_staff")
+        add = c.number_input(t("alloc.add"), 1, 200, DEFAULT_ADD, key="alloc_add", help=t("alloc.add_help"))
+        staff = d.number_input(t("alloc.new_staff"), 1, 20, DEFAULT_NEW_STAFF, key="alloc_new_staff")
         limit = e.number_input(
-            t("alloc.time_limit"), 1, 600, 30, key="alloc_time_limit", help=t("alloc.time_limit_help")
+            t("alloc.time_limit"),
+            1,
+            600,
+            DEFAULT_TIME_LIMIT_S,
+            key="alloc_time_limit",
+            help=t("alloc.time_limit_help"),
         )
         st.form_submit_button(t("alloc.run"), type="primary")
     return objective, weight, int(add), int(staff), float(limit)
@@ -218,13 +206,13 @@ def main() -> None:
     objective, weight, add, new_staff, limit = _controls(lang)
     try:
         with st.spinner(t("alloc.solving")):
-            plan = _plan(source, objective, weight, add, limit)
+            plan = site_plan(source, objective, weight, add, limit)
             current = scenario_from_sites(
                 t("alloc.keep_default", n=len(plan.sites)), plan.sites, staff=new_staff
             )
             current = with_manual_stations(current, new_staff)
             chosen = _choose(current, lang)
-            baseline, scenario = _evaluate(source, None), _evaluate(source, chosen)
+            baseline, scenario = evaluation(source, None), evaluation(source, chosen)
     except AtlasError as exc:
         st.error(t("alloc.failed", message=explain(exc)))
         return

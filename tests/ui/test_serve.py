@@ -5,14 +5,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+import dashboard.allocationcache as allocationcache
 import dashboard.mapcache as mapcache
 import dashboard.serve as serve
 import dashboard.sidebar as sidebar
 from dashboard.offline import STATIC_DIR
+from geodata.pairing import DEFAULT_CAPACITY_PER_STAFF
+from geodata.scenario import scenario_from_sites
+from geodata.site_plan import OBJECTIVES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,3 +105,106 @@ def test_warm_up_never_imports_a_component_module(tiny_folder):
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.fixture
+def fresh_allocation_caches(fresh_caches):
+    """Empty the allocation page's caches too, before and after the test."""
+    cached = (
+        allocationcache.site_plan,
+        allocationcache.evaluation,
+        allocationcache.staff_plan,
+        allocationcache.household_pairing,
+    )
+    for function in cached:
+        function.clear()
+    yield
+    for function in cached:
+        function.clear()
+
+
+def test_warm_other_pages_computes_what_the_allocation_page_shows_first(
+    tiny_folder, monkeypatch, fresh_allocation_caches
+):
+    monkeypatch.setenv("ATLAS_DATASET", str(tiny_folder))
+    monkeypatch.delenv("ATLAS_DB", raising=False)
+    engine = {
+        name: _counting(monkeypatch, allocationcache, name)
+        for name in ("plan_sites", "evaluate", "plan_staff", "pair_households")
+    }
+    serve.warm_other_pages()
+    assert {name: len(calls) for name, calls in engine.items()} == {
+        "plan_sites": 1,
+        "evaluate": 2,  # today's network and the default plan's scenario
+        "plan_staff": 1,
+        "pair_households": 1,
+    }
+
+    # the page's first run with its default controls, as views/allocation.py calls them: all cached
+    source = str(tiny_folder)
+    plan = allocationcache.site_plan(
+        source,
+        OBJECTIVES[0],
+        allocationcache.WEIGHTS[0],
+        allocationcache.DEFAULT_ADD,
+        float(allocationcache.DEFAULT_TIME_LIMIT_S),
+    )
+    assert len(plan.sites) > 0
+    named = scenario_from_sites("推荐方案（10 个站点）", plan.sites, staff=allocationcache.DEFAULT_NEW_STAFF)
+    allocationcache.evaluation(source, None)
+    allocationcache.evaluation(source, named)  # the name is translated: it must not be part of the key
+    allocationcache.staff_plan(source, allocationcache.DEFAULT_STAFF_EXTRA)
+    allocationcache.household_pairing(source, float(DEFAULT_CAPACITY_PER_STAFF))
+    assert sum(len(calls) for calls in engine.values()) == 5
+
+    # another scenario is another entry
+    allocationcache.evaluation(source, replace(named, removed=("S-1",)))
+    assert len(engine["evaluate"]) == 3
+
+
+def test_warm_other_pages_leaves_a_refused_dataset_alone(tmp_path, monkeypatch, fresh_allocation_caches):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "dataset.toml").write_text('name = "no layers"\n', encoding="utf-8")
+    monkeypatch.setenv("ATLAS_DATASET", str(tmp_path / "broken"))
+    plans = _counting(monkeypatch, allocationcache, "plan_sites")
+    serve.warm_other_pages()
+    assert plans == []
+
+
+def test_the_other_pages_are_prepared_once_a_page_is_drawn(monkeypatch):
+    steps: list[str] = []
+    monkeypatch.setattr(serve, "_server_listening", lambda: True)
+    monkeypatch.setattr(serve, "warm_up", lambda: steps.append("first page") or 0.0)
+    monkeypatch.setattr(serve, "import_other_pages", lambda: steps.append("imports"))
+    prepared = threading.Event()
+    monkeypatch.setattr(serve, "warm_other_pages", lambda: (steps.append("other pages"), prepared.set()))
+    monkeypatch.setattr(serve, "_PAGE_DRAWN", threading.Event())
+    thread = threading.Thread(target=serve._warm_up_when_listening, daemon=True)
+    thread.start()
+    assert not prepared.wait(0.5)  # waiting for the first page
+    assert steps == ["first page", "imports"]
+    serve.page_drawn()
+    assert prepared.wait(10)
+    thread.join(10)
+    assert steps == ["first page", "imports", "other pages"]
+
+
+def test_python_m_runs_the_imported_module_whose_event_the_app_sets(monkeypatch):
+    # ``python -m dashboard.serve`` runs the file as __main__; the app imports dashboard.serve. The
+    # thread must wait on the imported module's event, so __main__ hands over to its main().
+    code = (
+        "import runpy, sys, threading\n"
+        "import dashboard.serve as s\n"
+        "from streamlit.web import cli\n"
+        "cli.main = lambda args, prog_name: None\n"
+        "seen = []\n"
+        "s._warm_up_when_listening = lambda: seen.append(s._PAGE_DRAWN)\n"
+        "runpy.run_module('dashboard.serve', run_name='__main__')\n"
+        "for t in threading.enumerate():\n"
+        "    t is threading.current_thread() or t.join(5)\n"
+        "print(seen == [s._PAGE_DRAWN])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "True"
