@@ -6,7 +6,10 @@ request, wait until the overview's map has painted and the server is idle,
 then click the page in the navigation and time until its map has painted
 (:func:`tests.e2e.harness.wait_for_map_frame`). Ours is the app as
 ``make demo`` starts it, ``python -m dashboard.serve``: once the first page is
-prepared, the launcher imports the other pages' modules. The baseline is the
+prepared, the launcher imports the other pages' modules, and once it has
+been drawn, computes what the allocation page shows first (the click comes
+after the server has gone idle, as a visitor reading the overview would
+give it time to). The baseline is the
 same app under a plain ``streamlit run dashboard/app.py``, where the first
 click on a page pays for its imports. The machine is prepared as ``make demo``
 prepares it (:func:`benchmarks.bench_first_paint.prepared_like_make_demo`).
