@@ -121,11 +121,13 @@ def _view(step: StoryStep, source: str) -> tuple[tuple[float, float], float]:
 def _proposal(source: str, add: int) -> tuple[pd.DataFrame, pd.Series]:
     """``add`` new stations sited by maximal covering (population), and the covered shares with them."""
     # the engines cost a second to import: only on the step that needs them
+    from dashboard.allocationcache import DEFAULT_TIME_LIMIT_S, site_plan
     from geodata.coverage import covered_share
-    from geodata.site_plan import add_stations, plan_sites
+    from geodata.site_plan import add_stations
 
     dataset = load_cached(source).dataset
-    plan = plan_sites(dataset, add=add, objective="mclp", weight="population")
+    # the allocation page's own plan (and cache entry, which the launcher fills for its defaults)
+    plan = site_plan(source, "mclp", "population", add, float(DEFAULT_TIME_LIMIT_S))
     with_new = covered_share(add_stations(dataset, plan.sites))["covered_share"]
     return pd.DataFrame(plan.sites[["order", "x", "y"]]), with_new
 
