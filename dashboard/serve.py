@@ -9,8 +9,8 @@ spinner. This launcher starts the same server and, as soon as it listens,
 does that work in a background thread, so the first visit finds the modules
 imported and the dataset and layers in Streamlit's caches (shared by every
 session). A visit that arrives before the warm-up is done waits on the same
-cache entry instead of computing it twice. Once the first page has been drawn,
-the thread imports the other pages' modules and computes what the allocation
+cache entry instead of computing it twice. The thread then imports the other
+pages' modules and, once a page has been drawn, computes what the allocation
 page shows first (today's evaluation, the default plan and its scenario,
 about four seconds of work on the demo city) into the same shared caches.
 
