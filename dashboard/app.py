@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard.chrome import chrome_css
 from dashboard.i18n import current_lang, t
 from dashboard.offline import ensure_static_assets
-from dashboard.serve import page_drawn
+from dashboard.serve import page_run_ended, page_run_started
 from dashboard.sidebar import render_sidebar, show_failure
 
 
@@ -44,7 +44,8 @@ if result.dataset is None:
     st.title(t("app.title"))
     show_failure(result)
     st.stop()
+page_run_started()  # the launcher prepares the other pages when the runs have been quiet a moment
 try:
     page.run()
 finally:
-    page_drawn()  # the launcher prepares the other pages once the first one is on screen
+    page_run_ended()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -171,38 +172,49 @@ def test_warm_other_pages_leaves_a_refused_dataset_alone(tmp_path, monkeypatch, 
     assert plans == []
 
 
-def test_the_other_pages_are_prepared_once_a_page_is_drawn(monkeypatch):
+def test_the_other_pages_are_prepared_once_the_page_runs_have_been_quiet(monkeypatch):
     steps: list[str] = []
     monkeypatch.setattr(serve, "_server_listening", lambda: True)
     monkeypatch.setattr(serve, "warm_up", lambda: steps.append("first page") or 0.0)
     monkeypatch.setattr(serve, "import_other_pages", lambda: steps.append("imports"))
     prepared = threading.Event()
     monkeypatch.setattr(serve, "warm_other_pages", lambda: (steps.append("other pages"), prepared.set()))
-    monkeypatch.setattr(serve, "_PAGE_DRAWN", threading.Event())
+    monkeypatch.setattr(serve, "_RUNS", serve._PageRuns())
+    monkeypatch.setattr(serve, "_QUIET_S", 1.0)
     thread = threading.Thread(target=serve._warm_up_when_listening, daemon=True)
     thread.start()
-    assert not prepared.wait(0.5)  # waiting for the first page
+    serve.page_run_started()  # the first visitor's page
+    assert not prepared.wait(1.5)  # a run under way: never while it runs
     assert steps == ["first page", "imports"]
-    serve.page_drawn()
+    serve.page_run_ended()
+    ended = time.monotonic()
     assert prepared.wait(10)
+    assert time.monotonic() - ended >= 0.9  # after a quiet second (the browser paints meanwhile)
     thread.join(10)
     assert steps == ["first page", "imports", "other pages"]
 
 
-def test_python_m_runs_the_imported_module_whose_event_the_app_sets(monkeypatch):
+def test_with_no_visitor_the_other_pages_are_prepared_after_a_while(monkeypatch):
+    runs = serve._PageRuns()
+    start = time.monotonic()
+    runs.wait_quiet(5.0, first_run_s=0.3)  # nobody came: no quiet period to wait for either
+    assert 0.25 <= time.monotonic() - start < 3.0
+
+
+def test_python_m_runs_the_imported_module_whose_runs_the_app_reports(monkeypatch):
     # ``python -m dashboard.serve`` runs the file as __main__; the app imports dashboard.serve. The
-    # thread must wait on the imported module's event, so __main__ hands over to its main().
+    # thread must wait on the imported module's page runs, so __main__ hands over to its main().
     code = (
         "import runpy, sys, threading\n"
         "import dashboard.serve as s\n"
         "from streamlit.web import cli\n"
         "cli.main = lambda args, prog_name: None\n"
         "seen = []\n"
-        "s._warm_up_when_listening = lambda: seen.append(s._PAGE_DRAWN)\n"
+        "s._warm_up_when_listening = lambda: seen.append(s._RUNS)\n"
         "runpy.run_module('dashboard.serve', run_name='__main__')\n"
         "for t in threading.enumerate():\n"
         "    t is threading.current_thread() or t.join(5)\n"
-        "print(seen == [s._PAGE_DRAWN])\n"
+        "print(seen == [s._RUNS])\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
