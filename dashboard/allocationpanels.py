@@ -15,6 +15,7 @@ import streamlit as st
 
 from dashboard.allocationcache import DEFAULT_STAFF_EXTRA, household_pairing, site_curve, staff_plan
 from dashboard.allocationview import (
+    curve_note,
     keep_scenario,
     kept_scenarios,
     load_scenarios_upload,
@@ -58,6 +59,9 @@ def curve_panel(source: str, plan: SitePlan, lang: str) -> None:
             before = curved.summary["model_value"] - float(curved.sites["gain"].sum())
             unit = t(f"alloc.unit.{summary['weight']}", lang)
             st.altair_chart(curve_chart(curved.summary["curve"], before, unit, lang), width="stretch")
+            note = curve_note(curved.summary, lang)
+            if note:
+                st.warning(note)
 
 
 def _keep_clicked(current: Scenario) -> None:

@@ -84,6 +84,16 @@ def status_note(summary: Mapping[str, Any], lang: str) -> str | None:
     return translate("alloc.status_time_limit", lang, gap=format_percent(gap, lang, digits=2))
 
 
+def curve_note(summary: Mapping[str, Any], lang: str) -> str | None:
+    """A note when points of the marginal curve were not proven optimal (None when all were)."""
+    gaps = [gap for gap in summary.get("curve_gap") or [] if gap > 0]
+    if not gaps:
+        return None
+    worst = max(gaps)
+    shown = format_percent(worst, lang, digits=1) if np.isfinite(worst) else "?"
+    return translate("alloc.curve_unproven", lang, n=len(gaps), gap=shown)
+
+
 def delta_rows(deltas: Mapping[str, Any], lang: str) -> list[tuple[str, str, str, str]]:
     """(measure, today, with the scenario, change) as shown, for the tiles and the summary."""
     rows = []

@@ -401,7 +401,9 @@ def plan_sites(
     curve
         Also solve the MCLP for every ``p = 1 .. add`` and put the most
         weight each can cover (the model's figures, existing coverage
-        included) in ``summary["curve"]``: one solve per ``p``.
+        included) in ``summary["curve"]``: one solve per ``p``, within
+        ``time_limit_s`` for them all, each one's proven gap in
+        ``summary["curve_gap"]``.
 
     Returns
     -------
@@ -455,7 +457,7 @@ def plan_sites(
     if curve and objective == "mclp":
         marginal = marginal_curve(
             model.coverage, model.weight, add, covered=model.covered, time_limit_s=time_limit_s
-        ).tolist()
+        )
     sites = _sites_frame(candidates, result)
     edited = add_stations(dataset, sites)
     before, after, total = _before_after(dataset, edited, model, result, weight, costs, reach)
@@ -480,7 +482,7 @@ def plan_sites(
         "solver_seconds": result.seconds,
     }
     if marginal is not None:
-        summary["curve"] = marginal
+        summary["curve"], summary["curve_gap"] = marginal.covered.tolist(), marginal.gap.tolist()
     if objective == "pmedian":
         summary["mean_cost_before"], summary["mean_cost_after"] = _mean_cost(model, result)
     if objective == "lscp":

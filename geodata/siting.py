@@ -44,9 +44,10 @@ import scipy.sparse as sp
 from geodata.costs import within_reach_matrix
 from geodata.errors import DataError, SolverError
 from geodata.messages import msg
-from geodata.solver import Solution, solve_model
+from geodata.solver import Solution, check_time_limit, solve_model
 
 __all__ = [
+    "MarginalCurve",
     "SitingResult",
     "marginal_curve",
     "maximal_covering",
@@ -247,12 +248,31 @@ def maximal_covering(
         on the weight the new sites cover.
     """
     started = time.perf_counter()
+    time_limit_s = check_time_limit(time_limit_s)
+    p = _check_p(p)
+    return _solve_mclp(_covering_model(coverage, weights, covered), p, time_limit_s, started)
+
+
+@dataclass(frozen=True)
+class _CoveringModel:
+    """An MCLP's demand and candidates after the exact reductions, whatever ``p``."""
+
+    reduced: _Reduced
+    base: float  # weight already covered by existing stations
+
+
+def _covering_model(
+    coverage: sp.spmatrix, weights: npt.ArrayLike, covered: npt.ArrayLike | None
+) -> _CoveringModel:
     coverage = sp.csr_matrix(coverage, dtype=bool)
     weights = _check_weights(weights, coverage.shape[0])
-    p = _check_p(p)
     done = _covered_mask(coverage.shape[0], covered)
-    base = float(weights[done].sum())
-    reduced = _reduce(coverage, weights, ~done & (weights > 0))
+    return _CoveringModel(_reduce(coverage, weights, ~done & (weights > 0)), float(weights[done].sum()))
+
+
+def _solve_mclp(model: _CoveringModel, p: int, time_limit_s: float | None, started: float) -> SitingResult:
+    """:func:`maximal_covering` on a reduced model; ``time_limit_s`` counts from ``started``."""
+    reduced, base = model.reduced, model.base
     n_x, n_y = len(reduced.candidates), reduced.coverage.shape[0]
     if n_x == 0:
         return SitingResult("mclp", np.empty(0, np.intp), np.empty(0), base, "optimal", 0.0, 0.0)
@@ -260,7 +280,13 @@ def maximal_covering(
     link = sp.hstack([-reduced.coverage.astype(float), sp.identity(n_y)])
     count = sp.hstack([sp.csr_matrix(np.ones((1, n_x))), sp.csr_matrix((1, n_y))])
     sites = min(p, n_x)
-    greedy, _ = _covering_order(reduced.coverage, reduced.weights, np.arange(n_x), limit=sites)
+    greedy, gains = _covering_order(reduced.coverage, reduced.weights, np.arange(n_x), limit=sites)
+    if sites == 1:  # the candidate covering the most is the optimum (HiGHS's LP spreads x thinly)
+        found = float(gains[0])
+        keep = gains > 0
+        return SitingResult(
+            "mclp", reduced.candidates[greedy[keep]], gains[keep], base + found, "optimal", 0.0, 0.0
+        )
     heuristic_s = _HEURISTIC_SHARE * time_limit_s if time_limit_s is not None else _HEURISTIC_S
     start = improve_by_swaps(reduced.coverage, reduced.weights, greedy, budget_s=heuristic_s)
     start_x = np.zeros(n_x)
@@ -443,6 +469,25 @@ def _covering_order(
     return np.asarray(order, dtype=np.intp), np.asarray(gains)
 
 
+@dataclass(frozen=True)
+class MarginalCurve:
+    """The most demand weight ``p`` new sites can cover, for ``p = 1 .. P``.
+
+    Attributes
+    ----------
+    covered
+        Covered weight for each ``p``, existing coverage included; flat once
+        extra sites add nothing.
+    gap
+        Each solve's proven relative gap: 0 where optimal; elsewhere the
+        point is the best found within its share of the time limit, a lower
+        bound of the curve.
+    """
+
+    covered: np.ndarray
+    gap: np.ndarray
+
+
 def marginal_curve(
     coverage: sp.spmatrix,
     weights: npt.ArrayLike,
@@ -450,21 +495,34 @@ def marginal_curve(
     *,
     covered: npt.ArrayLike | None = None,
     time_limit_s: float | None = None,
-) -> np.ndarray:
+) -> MarginalCurve:
     """The most demand weight ``p`` new sites can cover, for ``p = 1 .. p_max`` (one MCLP each).
+
+    Parameters
+    ----------
+    coverage, weights, covered
+        As for :func:`maximal_covering`.
+    p_max
+        The largest number of new sites.
+    time_limit_s
+        For the whole curve: each solve gets an equal share of the time left.
 
     Returns
     -------
-    numpy.ndarray
-        ``p_max`` covered weights (existing coverage included); flat once
-        extra sites add nothing.
+    MarginalCurve
     """
+    started = time.perf_counter()
     p_max = _check_p(p_max)
-    return np.array(
-        [
-            maximal_covering(coverage, weights, p, covered=covered, time_limit_s=time_limit_s).value
-            for p in range(1, p_max + 1)
-        ]
+    time_limit_s = check_time_limit(time_limit_s)
+    model = _covering_model(coverage, weights, covered)  # the same for every p: reduced once
+    results = []
+    for p in range(1, p_max + 1):
+        now = time.perf_counter()
+        left = None if time_limit_s is None else time_limit_s - (now - started)
+        share = None if left is None else max(0.1, left / (p_max - p + 1))
+        results.append(_solve_mclp(model, p, share, now))
+    return MarginalCurve(
+        np.array([result.value for result in results]), np.array([result.gap for result in results])
     )
 
 

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from geodata.errors import SolverError
 from geodata.messages import msg
 
-__all__ = ["Solution", "solve_model"]
+__all__ = ["Solution", "check_time_limit", "solve_model"]
 
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: "optimal",
@@ -97,22 +97,36 @@ def _new_highs() -> highspy.Highs:
     return highs
 
 
+def check_time_limit(time_limit_s: float | None) -> float | None:
+    """A time limit as given, after checking it is a positive number of seconds (``None``: no limit).
+
+    Raises
+    ------
+    SolverError
+        If it is not a finite number above 0.
+    """
+    if time_limit_s is None:
+        return None
+    if not (np.isfinite(time_limit_s) and time_limit_s > 0):
+        raise SolverError(
+            msg(
+                "solver.bad_time_limit",
+                "time limit must be a positive number of seconds, got {value!r}",
+                value=time_limit_s,
+            )
+        )
+    return float(time_limit_s)
+
+
 def _highs(time_limit_s: float | None, mip_rel_gap: float) -> highspy.Highs:
     """A silent HiGHS instance with the limits set."""
     highs = _new_highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    time_limit_s = check_time_limit(time_limit_s)
     if time_limit_s is not None:
-        if not (np.isfinite(time_limit_s) and time_limit_s > 0):
-            raise SolverError(
-                msg(
-                    "solver.bad_time_limit",
-                    "time limit must be a positive number of seconds, got {value!r}",
-                    value=time_limit_s,
-                )
-            )
-        highs.setOptionValue("time_limit", float(time_limit_s))
+        highs.setOptionValue("time_limit", time_limit_s)
     return highs
 
 

@@ -117,7 +117,7 @@ def test_site_curve_is_the_optimum_for_each_p(folder, tmp_path):
     out = tmp_path / "curve"
     assert main(["site", str(folder), "--add", "3", "--curve", "--out", str(out)]) == 0
     curve = pd.read_csv(out / "curve.csv")
-    assert curve["p"].tolist() == [1, 2, 3]
+    assert curve["p"].tolist() == [1, 2, 3] and curve["gap"].tolist() == [0.0, 0.0, 0.0]
     assert curve["covered"].is_monotonic_increasing
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert curve["covered"].iloc[-1] == pytest.approx(summary["model_value"])

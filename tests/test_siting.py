@@ -9,6 +9,7 @@ and a p-median mean distance of 2982.1268579890657 m (p = 4).
 from __future__ import annotations
 
 import itertools
+import time
 import warnings
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pulp
 import pytest
 import scipy.sparse as sp
 
-from geodata.errors import DataError
+from geodata.errors import DataError, SolverError
 from geodata.siting import (
     dominated_columns,
     improve_by_swaps,
@@ -99,7 +100,27 @@ def test_mclp_equals_brute_force_on_random_instances():
 
 def test_marginal_curve_is_the_optimum_for_each_p():
     coverage = sp.csr_matrix(np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1]], dtype=bool))
-    assert marginal_curve(coverage, [5.0, 1.0, 4.0, 3.0], 4).tolist() == [6.0, 10.0, 13.0, 13.0]
+    curve = marginal_curve(coverage, [5.0, 1.0, 4.0, 3.0], 4)
+    assert curve.covered.tolist() == [6.0, 10.0, 13.0, 13.0] and curve.gap.tolist() == [0.0] * 4
+
+
+def test_the_time_limit_bounds_the_whole_curve_and_unproven_points_say_so():
+    rng = np.random.default_rng(11)
+    xy, sites = rng.uniform(0, 20_000, (3000, 2)), rng.uniform(0, 20_000, (1500, 2))
+    coverage = within_reach_matrix(np.hypot(*(xy[:, None, :] - sites[None, :, :]).transpose(2, 0, 1)), 1200.0)
+    weights = rng.lognormal(6, 1, 3000)
+    start = time.perf_counter()
+    curve = marginal_curve(coverage, weights, 8, time_limit_s=2.0)
+    # eight solves share the limit (each full limit would add up to 16 s); HiGHS looks at its clock
+    # between steps, so each can end a fraction of a second late
+    assert time.perf_counter() - start < 2.0 + 8 * 0.5
+    assert len(curve.covered) == len(curve.gap) == 8 and (curve.gap >= 0).all()
+    assert curve.gap[0] == 0  # one site: the greedy choice is the optimum
+    assert curve.gap[-1] > 0  # eight sites in about a quarter of a second: not proven, and said so
+    with pytest.raises(SolverError, match="positive number of seconds"):
+        marginal_curve(coverage, weights, 2, time_limit_s=-1.0)
+    with pytest.raises(SolverError, match="positive number of seconds"):
+        maximal_covering(coverage, weights, 2, time_limit_s=0.0)
 
 
 def test_reductions_merge_rows_and_drop_dominated_columns():

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.allocationmap import MOVED_STATION_COLOUR, RemoteStations, allocation_groups
 from dashboard.allocationview import (
+    curve_note,
     delta_rows,
     gain_statement,
     kept_scenarios,
@@ -215,6 +216,19 @@ def test_the_marginal_curve_on_request(open_page, tiny_folder):
     assert len(charts) == 1
     spec = charts[0].proto.spec
     assert "The most new stations can reach (model)" in spec and "Within reach (residents)" in spec
+
+
+def test_unproven_points_of_the_curve_are_said_in_both_languages():
+    assert curve_note({"curve_gap": [0.0, 0.0]}, "en") is None
+    assert curve_note({}, "en") is None  # a plan without a curve
+    summary = {"curve_gap": [0.0, 0.0123, 0.0456]}
+    assert curve_note(summary, "en") == (
+        "The time limit stopped 2 of the points before their optimum was proven: there the curve shows "
+        "the best plan found, and the most possible may be up to 4.6% higher. A longer time limit may "
+        "prove them."
+    )
+    assert curve_note(summary, "zh_CN").startswith("有 2 个点在证明最优之前就到了时间上限")
+    assert "4.6%" in curve_note(summary, "zh_CN")
 
 
 def test_moving_a_station_by_two_clicks(open_page, tiny_folder):
