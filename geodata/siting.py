@@ -281,7 +281,7 @@ def _solve_mclp(model: _CoveringModel, p: int, time_limit_s: float | None, start
     count = sp.hstack([sp.csr_matrix(np.ones((1, n_x))), sp.csr_matrix((1, n_y))])
     sites = min(p, n_x)
     greedy, gains = _covering_order(reduced.coverage, reduced.weights, np.arange(n_x), limit=sites)
-    if sites == 1:  # the candidate covering the most is the optimum (HiGHS's LP spreads x thinly)
+    if sites == 1:  # the candidate covering the most is the optimum; HiGHS took 0.5 s to prove it
         found = float(gains[0])
         keep = gains > 0
         return SitingResult(
