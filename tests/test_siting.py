@@ -336,10 +336,9 @@ def test_an_early_stop_reports_the_lagrangian_gap_not_the_trivial_one():
     xy, sites = rng.uniform(0, 20_000, (3000, 2)), rng.uniform(0, 20_000, (1500, 2))
     coverage = within_reach_matrix(np.hypot(*(xy[:, None, :] - sites[None, :, :]).transpose(2, 0, 1)), 1200.0)
     weights = rng.lognormal(6, 1, 3000)
-    stopped = maximal_covering(coverage, weights, 40, time_limit_s=1.0)
-    found = stopped.value
-    if stopped.status == "optimal":
-        pytest.skip("HiGHS proved the optimum within the second on this machine")
-    # the trivial bound (every point covered) would say 100 %+; the Lagrangian one proves within 10 %
-    assert weights.sum() / found - 1 > 0.5
+    stopped = maximal_covering(coverage, weights, 60, time_limit_s=1.5)  # HiGHS proves it in about 36 s
+    assert stopped.status == "time_limit"
+    # the trivial bound (every point covered) would say over 20 % (HiGHS's own said 26 % here); the
+    # Lagrangian one proves within 10 % (2.2 % measured)
+    assert weights.sum() / stopped.value - 1 > 0.2
     assert 0 < stopped.gap < 0.10
