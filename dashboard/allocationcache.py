@@ -68,7 +68,7 @@ def evaluation(source: str, scenario: Scenario | None) -> Evaluation:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def site_curve(source: str, weight: str, add: int, time_limit: float) -> SitePlan:
-    """The MCLP plan with its marginal curve, p = 1 .. ``add`` (one optimal solve per p)."""
+    """The MCLP plan with its marginal curve, p = 1 .. ``add`` (one solve per p, within the time limit)."""
     return plan_sites(
         load_cached(source).dataset,
         add=add,

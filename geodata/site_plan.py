@@ -52,6 +52,7 @@ from geodata.errors import DataError
 from geodata.messages import msg
 from geodata.schema import Dataset
 from geodata.siting import (
+    MarginalCurve,
     SitingResult,
     marginal_curve,
     maximal_covering,
@@ -454,10 +455,15 @@ def plan_sites(
         model = _straight_model(dataset, demand, candidates)
     result = _solve(model, objective, add, time_limit_s)
     marginal = None
-    if curve and objective == "mclp":
-        marginal = marginal_curve(
-            model.coverage, model.weight, add, covered=model.covered, time_limit_s=time_limit_s
+    if curve and objective == "mclp":  # its last point is the plan itself, solved above
+        earlier = (
+            marginal_curve(
+                model.coverage, model.weight, add - 1, covered=model.covered, time_limit_s=time_limit_s
+            )
+            if add > 1
+            else MarginalCurve(np.empty(0), np.empty(0))
         )
+        marginal = MarginalCurve(np.append(earlier.covered, result.value), np.append(earlier.gap, result.gap))
     sites = _sites_frame(candidates, result)
     edited = add_stations(dataset, sites)
     before, after, total = _before_after(dataset, edited, model, result, weight, costs, reach)

@@ -60,7 +60,7 @@ __all__ = [
     "merge_identical_rows",
 ]
 
-_HEURISTIC_S = 5.0  # most seconds spent improving the greedy start by swaps (no time limit)
+_HEURISTIC_S = 5.0  # without a time limit: most seconds for the swaps, and for a bound after a stop
 _HEURISTIC_SHARE = 0.1  # with a time limit: this share of it
 _BOUND_SHARE = 0.1  # with a time limit: this share is kept for a Lagrangian bound after an early stop
 
@@ -270,25 +270,36 @@ def _covering_model(
     return _CoveringModel(_reduce(coverage, weights, ~done & (weights > 0)), float(weights[done].sum()))
 
 
-def _solve_mclp(model: _CoveringModel, p: int, time_limit_s: float | None, started: float) -> SitingResult:
-    """:func:`maximal_covering` on a reduced model; ``time_limit_s`` counts from ``started``."""
+def _solve_mclp(
+    model: _CoveringModel,
+    p: int,
+    time_limit_s: float | None,
+    started: float,
+    greedy: tuple[np.ndarray, np.ndarray] | None = None,
+) -> SitingResult:
+    """:func:`maximal_covering` on a reduced model; ``time_limit_s`` counts from ``started``.
+
+    ``greedy`` is the greedy order and gains for at least ``p`` sites (its first ``p`` are the
+    greedy solution for ``p``); computed here when not given.
+    """
     reduced, base = model.reduced, model.base
     n_x, n_y = len(reduced.candidates), reduced.coverage.shape[0]
     if n_x == 0:
         return SitingResult("mclp", np.empty(0, np.intp), np.empty(0), base, "optimal", 0.0, 0.0)
+    sites = min(p, n_x)
+    if greedy is None:
+        greedy = _covering_order(reduced.coverage, reduced.weights, np.arange(n_x), limit=sites)
+    first, gains = greedy[0][:sites], greedy[1][:sites]
+    if sites == 1:  # the candidate covering the most is the optimum; HiGHS took 0.5 s to prove it
+        keep = gains > 0
+        return SitingResult(
+            "mclp", reduced.candidates[first[keep]], gains[keep], base + float(gains[0]), "optimal", 0.0, 0.0
+        )
     # rows: y_i - sum_j a_ij x_j <= 0 (one per distinct demand row), then sum_j x_j = p
     link = sp.hstack([-reduced.coverage.astype(float), sp.identity(n_y)])
     count = sp.hstack([sp.csr_matrix(np.ones((1, n_x))), sp.csr_matrix((1, n_y))])
-    sites = min(p, n_x)
-    greedy, gains = _covering_order(reduced.coverage, reduced.weights, np.arange(n_x), limit=sites)
-    if sites == 1:  # the candidate covering the most is the optimum; HiGHS took 0.5 s to prove it
-        found = float(gains[0])
-        keep = gains > 0
-        return SitingResult(
-            "mclp", reduced.candidates[greedy[keep]], gains[keep], base + found, "optimal", 0.0, 0.0
-        )
     heuristic_s = _HEURISTIC_SHARE * time_limit_s if time_limit_s is not None else _HEURISTIC_S
-    start = improve_by_swaps(reduced.coverage, reduced.weights, greedy, budget_s=heuristic_s)
+    start = improve_by_swaps(reduced.coverage, reduced.weights, first, budget_s=heuristic_s)
     start_x = np.zeros(n_x)
     start_x[start] = 1.0
     start_y = (reduced.coverage[:, start].sum(axis=1).A1 > 0).astype(float)
@@ -515,12 +526,17 @@ def marginal_curve(
     p_max = _check_p(p_max)
     time_limit_s = check_time_limit(time_limit_s)
     model = _covering_model(coverage, weights, covered)  # the same for every p: reduced once
+    reduced = model.reduced
+    # the greedy solution for p is the first p of the greedy order: made once, for the largest p
+    greedy = _covering_order(
+        reduced.coverage, reduced.weights, np.arange(len(reduced.candidates)), limit=p_max
+    )
     results = []
     for p in range(1, p_max + 1):
         now = time.perf_counter()
         left = None if time_limit_s is None else time_limit_s - (now - started)
         share = None if left is None else max(0.1, left / (p_max - p + 1))
-        results.append(_solve_mclp(model, p, share, now))
+        results.append(_solve_mclp(model, p, share, now, greedy))
     return MarginalCurve(
         np.array([result.value for result in results]), np.array([result.gap for result in results])
     )
